@@ -60,8 +60,12 @@ enum ktest_fault_kind {
 	KTEST_FAULT_PAGE = 1,    /* page fault the region layer refused */
 	KTEST_FAULT_PANIC = 2,   /* mm_panic / a detected allocator error report */
 };
-int ktest_expect_fault_(uint32_t kind);   /* implemented with a setjmp-like helper */
-#define ktest_expect_fault(kind) ktest_expect_fault_(kind)
+typedef uint32_t ktest_jmp_buf[8];       /* ebx esi edi ebp esp eip + spare */
+int ktest_setjmp(ktest_jmp_buf jb) __attribute__((returns_twice));   /* arch/x86 asm */
+void ktest_longjmp(ktest_jmp_buf jb, int val) __attribute__((noreturn));
+extern ktest_jmp_buf ktest_fault_jb;
+void ktest_arm(uint32_t kind);            /* the next fault/panic of this kind comes back here */
+#define ktest_expect_fault(kind) (ktest_arm(kind), ktest_setjmp(ktest_fault_jb))
 void ktest_expect_done(void);
 uint32_t ktest_fault_caught(void);        /* enum ktest_fault_kind caught, or NONE */
 vaddr_t ktest_fault_addr(void);           /* CR2 of a caught page fault */
