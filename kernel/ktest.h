@@ -11,7 +11,7 @@
  * (kernel/ktest.c) runs every registered test in link order, prints one
  * result line each, and the kernel ends with a status saying pass or fail
  * (under QEMU through isa-debug-exit). Registration uses the .ktests section
- * so that each layer keeps its tests in its own file (kernel/tests/*.c).
+ * so that each layer keeps its tests in its own file (kernel/tests/NAME.c).
  *
  * A test that expects a fault (a write to a guard page, a deliberate double
  * free) arms ktest_expect_fault(); the fault/panic path then reports the

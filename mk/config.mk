@@ -25,7 +25,7 @@ EFI_CFLAGS  := --target=x86_64-pc-linux-gnu -std=gnu11 -O2 -g $(WARN) \
                -ffreestanding -fpic -fshort-wchar -mno-red-zone -fno-stack-protector \
                -fno-strict-aliasing -mno-sse -mno-mmx -mno-avx \
                -DGNU_EFI_USE_MS_ABI -DMM_ENV_EFI=1 \
-               -Iinclude -I$(EFI_INC) -I$(EFI_INC)/x86_64 -I$(EFI_INC)/protocol
+               -Iinclude -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -isystem $(EFI_INC)/protocol
 EFI_ASFLAGS := --target=x86_64-pc-linux-gnu -fpic -g -Iinclude
 
 # --- kernel (i386, freestanding, higher half) ------------------------------

@@ -4,7 +4,7 @@
  * ranges for the sanitizer (struct memmap_in, include/mmboot/memmap.h).
  *
  * Formats: the four Linux boot-log formats (e820 new and old/Xen, EFI with
- * efi=debug new and old), the normalised corpus form (../shared/memmaps/*.txt),
+ * efi=debug new and old), the normalised corpus form (../shared/memmaps/NAME.txt),
  * mmboot's own binary dumps and text tables, the UEFI Shell `memmap` output,
  * and /sys/firmware/memmap.
  *
@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <mmboot/memmap.h>
+#include <mmboot/memdump.h>
 
 enum mapfile_format {
 	MAPFILE_UNKNOWN = 0,
@@ -39,6 +40,8 @@ struct mapfile {
 	struct memmap_in *in;         /* entries in source order (malloc'd) */
 	uint32_t *line;               /* source line (or record index) of each entry */
 	char machine[128];            /* machine name if the source names one, else "" */
+	int has_hdr;                  /* 1 if hdr holds firmware facts (mmboot dumps) */
+	struct memdump_header hdr;    /* the dump's header (descriptors not included) */
 };
 
 /* Parse text/bytes already in memory; name is used in error messages.

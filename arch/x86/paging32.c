@@ -1,0 +1,345 @@
+/*
+ * i386 paging (32-bit, non-PAE) through the recursive mapping: the kernel
+ * implementation of <mmboot/paging.h>.
+ *
+ *   PDE 1023 = the page directory itself (set up by the loader), so
+ *     the PDE of va is the u32 at 0xFFFFF000 + (va >> 22) * 4
+ *     the PTE of va is the u32 at 0xFFC00000 + (va >> 12) * 4
+ *   and no physical address is ever dereferenced.
+ *
+ * Page tables: created from the PMM on the first mapping in their 4 MiB
+ * slot (zeroed through their recursive address), and freed back to the PMM
+ * when their last entry goes (pt_used[] counts present entries per table).
+ * Tables present at arch_paging_init (built by the loader from its own pool)
+ * are kept even when empty: they are not the PMM's to take back.
+ * Every change is followed by invlpg of the va (and of the table's recursive
+ * address when a table comes or goes). 4 MiB pages (PSE) map physically
+ * contiguous, 4 MiB aligned ranges (framebuffers); CR4.PSE is enabled here
+ * when CPUID says the CPU has it.
+ *
+ * The same file runs on the host: tests/host/mmu_sim.c defines
+ * PAGING32_HOOKS and the hw_* functions (recursive va -> pointer into the
+ * simulated physical memory, counted invlpg) and includes this file, so the
+ * host tests exercise this exact code (after Linux's tools/testing/vma).
+ *
+ * Invariants (arch_paging_check): PDE 1023 points at the directory;
+ * pt_used[i] equals the present entries of table i; an owned table is
+ * never empty; owned tables are the ones arch_page_tables() counts.
+ */
+#include <mmboot/paging.h>
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+#include <mmboot/mm_env.h>
+
+#define PG_P     0x001u        /* present */
+#define PG_RW    0x002u        /* writable */
+#define PG_US    0x004u        /* user */
+#define PG_PWT   0x008u        /* write-through */
+#define PG_PCD   0x010u        /* cache disable */
+#define PG_PS    0x080u        /* PDE: 4 MiB page */
+#define PG_G     0x100u        /* global */
+#define PG_FRAME 0xFFFFF000u   /* frame bits of a 4 KiB entry / table PDE */
+#define PG_LFRAME 0xFFC00000u  /* frame bits of a 4 MiB PDE (no PSE-36) */
+#define PG_ENTRIES 1024u
+
+#ifndef PAGING32_HOOKS
+/* ---- the real hardware ---- */
+#include "cpu.h"
+
+static inline void *hw_ptr(vaddr_t va) { return (void *)(uintptr_t)va; }
+static inline void hw_invlpg(vaddr_t va) { invlpg(va); }
+static inline uint32_t hw_cr3(void) { return read_cr3() & PG_FRAME; }
+
+static inline uint32_t hw_cpuid_edx(void)
+{
+	uint32_t a = 1, b, c, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+	return d;
+}
+
+static bool hw_zero_nt;        /* CPU has SSE2 (movnti) */
+
+static bool hw_enable_pse(void)
+{
+	uint32_t edx = hw_cpuid_edx();
+	hw_zero_nt = (edx >> 26) & 1u;
+	if (!((edx >> 3) & 1u))
+		return false;
+	uint32_t cr4 = read_cr4() | 0x10u;       /* CR4.PSE */
+	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	return true;
+}
+
+void *arch_va_ptr(vaddr_t va) { return (void *)(uintptr_t)va; }
+
+/* Non-temporal 4-byte stores (SSE2 movnti, no XMM state needed) bypass the
+ * cache: a freshly committed page is not read right away in full. */
+void arch_zero_page(vaddr_t va)
+{
+	uint32_t *p = (uint32_t *)(uintptr_t)va;
+	if (!hw_zero_nt) {
+		uint32_t n = PAGE_SIZE / 4;
+		__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
+		return;
+	}
+	for (uint32_t i = 0; i < PAGE_SIZE / 4; i += 4)
+		__asm__ volatile("movnti %1, (%0)\n\tmovnti %1, 4(%0)\n\t"
+		                 "movnti %1, 8(%0)\n\tmovnti %1, 12(%0)"
+		                 : : "r"(p + i), "r"(0) : "memory");
+	__asm__ volatile("sfence" : : : "memory");
+}
+#endif
+
+static struct {
+	struct pmm *pmm;               /* page tables come from here */
+	bool pse;                      /* 4 MiB pages usable */
+	uint32_t owned[PG_ENTRIES / 32]; /* bit i: table i was allocated here (PMM frame) */
+	uint16_t used[PG_ENTRIES];     /* present entries of table i */
+	uint32_t tables;               /* owned tables */
+} pg;
+
+static inline volatile uint32_t *pde_of(vaddr_t va)
+{
+	return (volatile uint32_t *)hw_ptr(PAGING_PD_VA + (va >> 22) * 4u);
+}
+
+static inline volatile uint32_t *pte_of(vaddr_t va)
+{
+	return (volatile uint32_t *)hw_ptr(PAGING_PT_BASE + (va >> 12) * 4u);
+}
+
+static inline vaddr_t table_va(uint32_t i) { return PAGING_PT_BASE + i * PAGE_SIZE; }
+static inline bool is_owned(uint32_t i) { return (pg.owned[i >> 5] >> (i & 31u)) & 1u; }
+
+static uint32_t entry_bits(uint32_t flags)
+{
+	uint32_t e = PG_P;
+	if (flags & PG_WRITE)
+		e |= PG_RW;
+	if (flags & PG_USER)
+		e |= PG_US;
+	if (flags & PG_NOCACHE)
+		e |= PG_PCD;
+	if (flags & PG_WTHRU)
+		e |= PG_PWT;
+	if (flags & PG_GLOBAL)
+		e |= PG_G;
+	return e;
+}
+
+static uint32_t contract_flags(uint32_t e)
+{
+	uint32_t f = 0;
+	if (e & PG_RW)
+		f |= PG_WRITE;
+	if (e & PG_US)
+		f |= PG_USER;
+	if (e & PG_PCD)
+		f |= PG_NOCACHE;
+	if (e & PG_PWT)
+		f |= PG_WTHRU;
+	if (e & PG_G)
+		f |= PG_GLOBAL;
+	return f;
+}
+
+static uint32_t count_present(uint32_t i)
+{
+	volatile uint32_t *t = (volatile uint32_t *)hw_ptr(table_va(i));
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < PG_ENTRIES; k++)
+		n += t[k] & PG_P;
+	return n;
+}
+
+int arch_paging_init(struct pmm *pmm)
+{
+	if (!pmm)
+		return -MM_EINVAL;
+	mm_memset(&pg, 0, sizeof(pg));
+	pg.pmm = pmm;
+	pg.pse = hw_enable_pse();
+	volatile uint32_t *pd = pde_of(0);
+	if (!(pd[PAGING_RECURSIVE_SLOT] & PG_P) || (pd[PAGING_RECURSIVE_SLOT] & PG_PS))
+		return -MM_EINVAL;
+	for (uint32_t i = 0; i < PAGING_RECURSIVE_SLOT; i++)
+		if ((pd[i] & PG_P) && !(pd[i] & PG_PS))
+			pg.used[i] = (uint16_t)count_present(i);
+	return 0;
+}
+
+/* The table for va's slot, created from the PMM if absent. */
+static int table_get(vaddr_t va, uint32_t flags)
+{
+	uint32_t i = va >> 22;
+	volatile uint32_t *pde = pde_of(va);
+	if (*pde & PG_P)
+		return (*pde & PG_PS) ? -MM_EEXIST : 0;
+	paddr_t pa = pmm_alloc(pg.pmm, 0, 0);
+	if (pa == PADDR_NONE)
+		return -MM_ENOMEM;
+	if (pa >= PADDR_4G)
+		mm_panic("paging: PMM handed out frame 0x%llx above 4 GiB", (unsigned long long)pa);
+	*pde = (uint32_t)pa | PG_P | PG_RW | ((flags & PG_USER) ? PG_US : 0);
+	hw_invlpg(table_va(i));
+	mm_memset(hw_ptr(table_va(i)), 0, PAGE_SIZE);
+	pg.owned[i >> 5] |= 1u << (i & 31u);
+	pg.used[i] = 0;
+	pg.tables++;
+	return 0;
+}
+
+/* Give table i back to the PMM if it is ours and empty. */
+static void table_put(uint32_t i)
+{
+	if (pg.used[i] || !is_owned(i))
+		return;
+	volatile uint32_t *pde = pde_of(i << 22);
+	paddr_t pa = *pde & PG_FRAME;
+	*pde = 0;
+	hw_invlpg(table_va(i));
+	pg.owned[i >> 5] &= ~(1u << (i & 31u));
+	pg.tables--;
+	if (pmm_free(pg.pmm, pa, 0))
+		mm_panic("paging: page table frame 0x%llx not freeable", (unsigned long long)pa);
+}
+
+static int check_args(vaddr_t va, paddr_t pa, uint32_t align)
+{
+	if (!IS_ALIGNED(va, align) || !IS_ALIGNED(pa, (paddr_t)align))
+		return -MM_EALIGN;
+	if (va >= PAGING_VA_LIMIT || pa >= PADDR_4G)
+		return -MM_ERANGE;
+	return 0;
+}
+
+int arch_map(vaddr_t va, paddr_t pa, uint32_t flags)
+{
+	int rc = check_args(va, pa, PAGE_SIZE);
+	if (rc || (rc = table_get(va, flags)))
+		return rc;
+	volatile uint32_t *pte = pte_of(va);
+	if (*pte & PG_P)
+		return -MM_EEXIST;
+	*pte = (uint32_t)pa | entry_bits(flags);
+	pg.used[va >> 22]++;
+	hw_invlpg(va);
+	return 0;
+}
+
+int arch_map_large(vaddr_t va, paddr_t pa, uint32_t flags)
+{
+	if (!pg.pse)
+		return -MM_EINVAL;
+	int rc = check_args(va, pa, LARGE_PAGE_SIZE);
+	if (rc)
+		return rc;
+	volatile uint32_t *pde = pde_of(va);
+	if (*pde & PG_P)
+		return -MM_EEXIST;
+	*pde = (uint32_t)pa | entry_bits(flags) | PG_PS;
+	hw_invlpg(va);
+	return 0;
+}
+
+int arch_unmap(vaddr_t va, paddr_t *pa_out)
+{
+	if (va >= PAGING_VA_LIMIT)
+		return -MM_ERANGE;
+	volatile uint32_t *pde = pde_of(va);
+	if (!(*pde & PG_P))
+		return -MM_ENOENT;
+	if (*pde & PG_PS) {
+		if (pa_out)
+			*pa_out = *pde & PG_LFRAME;
+		*pde = 0;
+		hw_invlpg(va & ~(LARGE_PAGE_SIZE - 1u));
+		return 0;
+	}
+	volatile uint32_t *pte = pte_of(va);
+	if (!(*pte & PG_P))
+		return -MM_ENOENT;
+	if (pa_out)
+		*pa_out = *pte & PG_FRAME;
+	*pte = 0;
+	hw_invlpg(va);
+	pg.used[va >> 22]--;
+	table_put(va >> 22);
+	return 0;
+}
+
+int arch_protect(vaddr_t va, uint32_t flags)
+{
+	if (va >= PAGING_VA_LIMIT)
+		return -MM_ERANGE;
+	volatile uint32_t *pde = pde_of(va);
+	if (!(*pde & PG_P))
+		return -MM_ENOENT;
+	if (*pde & PG_PS) {
+		*pde = (*pde & PG_LFRAME) | entry_bits(flags) | PG_PS;
+		hw_invlpg(va);
+		return 0;
+	}
+	volatile uint32_t *pte = pte_of(va);
+	if (!(*pte & PG_P))
+		return -MM_ENOENT;
+	*pte = (*pte & PG_FRAME) | entry_bits(flags);
+	hw_invlpg(va);
+	return 0;
+}
+
+paddr_t arch_translate(vaddr_t va, uint32_t *flags_out)
+{
+	uint32_t pde = *pde_of(va);
+	if (!(pde & PG_P))
+		return PADDR_NONE;
+	if (pde & PG_PS) {
+		if (flags_out)
+			*flags_out = contract_flags(pde) | PG_LARGE;
+		return (paddr_t)((pde & PG_LFRAME) | (va & (LARGE_PAGE_SIZE - 1u)));
+	}
+	uint32_t pte = *pte_of(va);
+	if (!(pte & PG_P))
+		return PADDR_NONE;
+	if (flags_out)
+		*flags_out = contract_flags(pte & (pde | ~PG_RW));
+	return (paddr_t)((pte & PG_FRAME) | (va & PAGE_MASK));
+}
+
+uint32_t arch_slot_used(vaddr_t va)
+{
+	uint32_t pde = *pde_of(va);
+	if (!(pde & PG_P))
+		return 0;
+	return (pde & PG_PS) ? PG_ENTRIES : pg.used[va >> 22];
+}
+
+uint32_t arch_page_tables(void)
+{
+	return pg.tables;
+}
+
+uint32_t arch_paging_check(bool verbose)
+{
+	volatile uint32_t *pd = pde_of(0);
+	uint32_t bad = 0, owned = 0;
+	if ((pd[PAGING_RECURSIVE_SLOT] & PG_FRAME) != hw_cr3()) {
+		if (verbose)
+			mm_printf("paging: PDE 1023 = 0x%08x, not the directory 0x%08x\n",
+			          (unsigned)pd[PAGING_RECURSIVE_SLOT], hw_cr3());
+		bad++;
+	}
+	for (uint32_t i = 0; i < PAGING_RECURSIVE_SLOT; i++) {
+		bool table = (pd[i] & PG_P) && !(pd[i] & PG_PS);
+		if (is_owned(i) && (!table || pg.used[i] == 0))
+			bad++;
+		if (table && count_present(i) != pg.used[i]) {
+			if (verbose)
+				mm_printf("paging: table %u has %u entries, counted %u\n", i,
+				          count_present(i), pg.used[i]);
+			bad++;
+		}
+		owned += is_owned(i);
+	}
+	return bad + (owned != pg.tables);
+}

@@ -1,0 +1,90 @@
+/*
+ * pdbuild: construction of the kernel stage's first 32-bit (non-PAE) page
+ * directory, as portable code working on buffers.
+ *
+ * The loader (x86_64, efi/boot.c) calls it with pages it obtained below
+ * 4 GiB and their host pointers (identity: pointer == physical address); the
+ * host test (tests/unit/test_pdbuild.c) calls it with a buffer standing for
+ * physical memory and checks the result with its own page walker. Nothing
+ * here includes <efi.h> or touches a CPU register.
+ *
+ * Page-table pages come from a frame source (struct pdb_frame_src): today a
+ * pool the loader allocated from the firmware before ExitBootServices
+ * (pdb_pool_*); with the buddy PMM (issue 3) a source calling pmm_alloc
+ * after ExitBootServices. Only the source changes.
+ *
+ * Result (invariants the test checks):
+ *   - PDE 1023 = the directory itself (P|RW): tables at 0xFFC00000 + i*4 KiB,
+ *     the directory at 0xFFFFF000 once CR3 points at it;
+ *   - every requested page mapped once, 4 KiB pages, PDEs P|RW, PTE flags from
+ *     the PG_* contract flags of <mmboot/paging.h>;
+ *   - page 0 and the recursive slot are never mapped; a second mapping of the
+ *     same page is refused (-MM_EEXIST) and leaves the tables unchanged.
+ */
+#ifndef MMBOOT_ARCH_X86_PDBUILD_H
+#define MMBOOT_ARCH_X86_PDBUILD_H
+
+#include <mmboot/types.h>
+#include <mmboot/errno.h>
+#include <mmboot/paging.h>
+
+/* x86 32-bit paging entry bits */
+#define X86_PTE_P    0x001u
+#define X86_PTE_RW   0x002u
+#define X86_PTE_US   0x004u
+#define X86_PTE_PWT  0x008u
+#define X86_PTE_PCD  0x010u
+#define X86_PTE_A    0x020u
+#define X86_PTE_D    0x040u
+#define X86_PTE_PS   0x080u
+#define X86_PTE_G    0x100u
+#define X86_PTE_ADDR 0xFFFFF000u
+
+#define PDB_ENTRIES 1024u
+
+struct pdb_frame_src {
+	void *ctx;                                           /* source state */
+	int (*alloc)(void *ctx, paddr_t *pa, void **ptr);    /* one page; 0 or -MM_ENOMEM */
+};
+
+struct pdbuild {
+	uint32_t *pd;                      /* the directory, as the builder writes it */
+	paddr_t pd_pa;                     /* its physical address (< 4 GiB) */
+	const struct pdb_frame_src *src;   /* where page tables come from */
+	uint32_t *pt[PDB_ENTRIES];         /* pointer to the table behind each PDE, or NULL */
+	uint32_t tables;                   /* page tables allocated */
+	uint32_t pages;                    /* 4 KiB pages mapped */
+};
+
+/* A contiguous pool of pages as a frame source. */
+struct pdb_pool {
+	uint8_t *base;      /* pointer to the first page */
+	paddr_t pa;         /* its physical address */
+	uint32_t pages;     /* pool size, pages */
+	uint32_t used;      /* pages handed out */
+};
+int pdb_pool_alloc(void *pool, paddr_t *pa, void **ptr);
+
+/* Start an empty directory in pd (one page at pd_pa): all zero, PDE 1023 recursive. */
+int pdb_init(struct pdbuild *b, void *pd, paddr_t pd_pa, const struct pdb_frame_src *src);
+
+/* Map npages pages va -> pa with PG_* flags. 0, -MM_EALIGN, -MM_ERANGE (pa not
+ * below 4 GiB, va in the recursive slot or wrapping), -MM_EINVAL (page 0),
+ * -MM_EEXIST, -MM_ENOMEM. On error the pages mapped before it stay mapped. */
+int pdb_map(struct pdbuild *b, vaddr_t va, paddr_t pa, uint32_t npages, uint32_t flags);
+
+/* What va maps to in the tables being built (PADDR_NONE if nothing);
+ * *pte_out receives the raw entry when non-NULL. Does not follow PDE 1023. */
+paddr_t pdb_translate(const struct pdbuild *b, vaddr_t va, uint32_t *pte_out);
+
+/* Page tables a set of ranges needs (distinct PDE indices), for sizing a pool. */
+struct pdb_range {
+	vaddr_t va;         /* page aligned */
+	uint32_t npages;    /* pages */
+};
+uint32_t pdb_tables_needed(const struct pdb_range *r, uint32_t n);
+
+/* PG_* contract flags -> PTE bits (P always set). */
+uint32_t pdb_pte_bits(uint32_t flags);
+
+#endif

@@ -1,0 +1,122 @@
+/*
+ * main.c: kmain, the kernel stage's sequence.
+ *
+ *   1. console (COM1 + ring), own GDT/TSS/IDT        - before any risky access
+ *   2. check the entry magic and the boot-info block - refuse a bad one
+ *   3. report: paging state, layout, firmware, memory below/above 4 GiB,
+ *      timings from the loader's TSC stamps
+ *   4. each layer's init (marked INIT spots, one call per owner)
+ *   5. in-kernel tests (KTAP), then the exit status (kernel.h)
+ */
+#include "kernel.h"
+#include "ktest.h"
+#include "fbcon.h"
+#include "pmm_glue.h"
+#include "../arch/x86/cpu.h"
+#include <mmboot/efi_memdesc.h>
+
+struct bootinfo *kernel_bi;
+
+void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa);
+void selftest_crash(void);
+
+static void check_entry(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
+{
+	if (magic != BOOTINFO_ENTRY_MAGIC)
+		kernel_fail("entry magic %08x, expected %08x", magic, BOOTINFO_ENTRY_MAGIC);
+	if (bi_va == 0 || !arch_va_mapped(bi_va))
+		kernel_fail("boot-info address %08x is not mapped", bi_va);
+	struct bootinfo *bi = (struct bootinfo *)(uintptr_t)bi_va;
+	const char *why = bootinfo_check(bi, bi_va);
+	if (why)
+		kernel_fail("boot-info block refused: %s (magic %08x version %u size %u)", why,
+		            bi->magic, bi->version, bi->size);
+	if ((uint32_t)bi->bi_pa != bi_pa)
+		kernel_fail("boot-info physical address %08x != %08llx", bi_pa,
+		            (unsigned long long)bi->bi_pa);
+	kernel_bi = bi;
+}
+
+static void report_paging(const struct bootinfo *bi)
+{
+	mm_printf("paging: cr0 %08x cr3 %08x cr4 %08x (PG %u WP %u PSE %u PAE %u)\n", read_cr0(),
+	          read_cr3(), read_cr4(), read_cr0() >> 31, (read_cr0() >> 16) & 1,
+	          (read_cr4() >> 4) & 1, (read_cr4() >> 5) & 1);
+	mm_printf("layout: kernel %08x-%08x at pa %08llx, stack %08x-%08x, boot info %08x (%u KiB),"
+	          " free va from %08x\n",
+	          bi->kernel_va, bi->kernel_va + bi->kernel_size, (unsigned long long)bi->kernel_pa,
+	          bi->stack_va, bi->stack_va + bi->stack_size, bi->bi_va, bi->total_size >> 10,
+	          bi->boot_va_end);
+	mm_printf("firmware: %s rev %08x, UEFI %u.%u.%u; ExitBootServices after %u tr%s\n",
+	          bi->fw_vendor, bi->fw_revision, bi->uefi_revision >> 16,
+	          (bi->uefi_revision & 0xFFFF) / 10, (bi->uefi_revision & 0xFFFF) % 10,
+	          bi->exitbs_tries, bi->exitbs_tries == 1 ? "y" : "ies");
+}
+
+static int usable_type(uint32_t t)
+{
+	return t == EFI_MT_CONVENTIONAL || t == EFI_MT_BOOT_SERVICES_CODE ||
+	       t == EFI_MT_BOOT_SERVICES_DATA || t == EFI_MT_LOADER_CODE || t == EFI_MT_LOADER_DATA;
+}
+
+static void report_memory(const struct bootinfo *bi)
+{
+	const uint8_t *map = (const uint8_t *)bi + bi->mmap_offset;
+	uint64_t below = 0, above = 0;
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct efi_memdesc *d = (const void *)(map + i * bi->mmap_desc_size);
+		if (!usable_type(d->type))
+			continue;
+		uint64_t s = d->phys_start, e = s + (d->num_pages << 12);
+		if (e <= PADDR_4G)
+			below += e - s;
+		else if (s >= PADDR_4G)
+			above += e - s;
+		else
+			below += PADDR_4G - s, above += e - PADDR_4G;
+	}
+	mm_printf("memory: %u map entries; usable RAM %llu KiB below 4 GiB, %llu KiB above 4 GiB",
+	          bi->mmap_count, (unsigned long long)(below >> 10), (unsigned long long)(above >> 10));
+	mm_printf(above ? " (out of reach of 32-bit paging: not used)\n" : "\n");
+}
+
+static void report_timing(const struct bootinfo *bi)
+{
+	static const char *const names[] = { "loader entry", "map shown", "kernel loaded",
+	                                     "paging built", "final map", "ExitBootServices",
+	                                     "kernel entry" };
+	mm_printf("tsc:");
+	for (uint32_t i = 1; i <= BI_TSC_KERNEL_ENTRY; i++)
+		if (bi->tsc[i] && bi->tsc[0])
+			mm_printf(" %s +%llu k", names[i],
+			          (unsigned long long)((bi->tsc[i] - bi->tsc[0]) >> 10));
+	mm_printf(" (cycles/1024 since loader entry)\n");
+}
+
+void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
+{
+	uint64_t t_entry = rdtsc();
+	console_init();
+	mm_printf("\nmmboot kernel stage: i386, 32-bit paging, higher half at %08x\n",
+	          (uint32_t)(uintptr_t)__kernel_start);
+	arch_cpu_init();
+	check_entry(magic, bi_va, bi_pa);
+	kernel_bi->tsc[BI_TSC_KERNEL_ENTRY] = t_entry;
+	report_paging(kernel_bi);
+	report_memory(kernel_bi);
+	report_timing(kernel_bi);
+#ifdef MMBOOT_CRASH
+	selftest_crash();
+#endif
+
+	/* INIT: pmm */
+	pmm_glue_init(kernel_bi);
+	/* INIT: vm */
+	/* INIT: heap */
+	/* INIT: fb */
+	fbcon_setup();
+	reset_setup();
+
+	uint32_t failed = ktest_run_all();
+	kernel_exit(failed ? KERNEL_STATUS_FAIL : KERNEL_STATUS_PASS);
+}

@@ -1,0 +1,150 @@
+/*
+ * vm_init.c: the kernel stage's virtual memory at start-up.
+ *
+ *   0x00000000  page 0: never mapped
+ *   tramp_pa    mode-switch trampoline, identity mapped     region "trampoline"
+ *   kernel_va   kernel image (.text .. .bss)                region "kernel"
+ *   --------    arena start (end of the image)
+ *               [guard][kernel stack]                       region "kstack"
+ *               [guard][boot info][guard]                   region "bootinfo"
+ *               PMM metadata (where the loader mapped it)   region "pmm-metadata"
+ *               framebuffer (4 MiB PSE pages when aligned)  region "framebuffer"
+ *               ... regions created later (heap, tests) ...
+ *   0xFBC00000  region-meta (the region layer's own pool, 64 MiB of va)
+ *   0xFFC00000  page tables (recursive slot), PD at 0xFFFFF000
+ *
+ * Everything the loader mapped is adopted as a region (frames not owned, so
+ * never given to the PMM by the region layer), and vm_orphan_pages() checks
+ * that no mapped page is left outside a region.
+ */
+#include "kernel.h"
+#include "vm.h"
+#include <mmboot/paging.h>
+#include <mmboot/region.h>
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+
+vaddr_t vm_fb_va;
+static struct pmm *vm_the_pmm;
+
+struct pmm *vm_pmm(void)
+{
+	return vm_the_pmm;
+}
+
+static int adopt(vaddr_t va, uint32_t size, uint32_t flags, const char *name)
+{
+	if (region_adopt(va, size, flags, name))
+		return 0;
+	mm_printf("vm: cannot adopt %s at %08x (+%u bytes)\n", name, va, size);
+	return -MM_EEXIST;
+}
+
+static int adopt_boot_mappings(const struct bootinfo *bi)
+{
+	int rc = adopt(bi->kernel_va, bi->kernel_size, REGION_WRITE, "kernel");
+	rc = rc ? rc : adopt(bi->stack_va - PAGE_SIZE, bi->stack_size + PAGE_SIZE, REGION_WRITE, "kstack");
+	uint32_t bi_end = ALIGN_UP(bi->bi_va + bi->total_size, PAGE_SIZE) + PAGE_SIZE;
+	if (bi_end > bi->boot_va_end || arch_va_mapped(bi_end - PAGE_SIZE))
+		bi_end -= PAGE_SIZE;                     /* no guard page above */
+	rc = rc ? rc : adopt(bi->bi_va - PAGE_SIZE, bi_end - (bi->bi_va - PAGE_SIZE), REGION_WRITE, "bootinfo");
+	if (!rc && bi->trampoline_pa && bi->trampoline_pa < PAGING_VA_LIMIT &&
+	    !region_lookup((vaddr_t)bi->trampoline_pa))
+		rc = adopt((vaddr_t)bi->trampoline_pa, PAGE_SIZE, 0, "trampoline");
+	return rc;
+}
+
+/* Anything else the loader mapped in [lo, hi): adopted run by run, so that
+ * no mapped page is left outside a region. */
+static void adopt_leftovers(vaddr_t lo, vaddr_t hi)
+{
+	for (vaddr_t va = lo; va < hi; va += PAGE_SIZE) {
+		if (!arch_va_mapped(va) || region_lookup(va))
+			continue;
+		vaddr_t end = va + PAGE_SIZE;
+		while (end < hi && arch_va_mapped(end) && !region_lookup(end))
+			end += PAGE_SIZE;
+		adopt(va, end - va, REGION_WRITE, "boot-mapping");
+		va = end - PAGE_SIZE;
+	}
+}
+
+static void map_framebuffer(const struct bootinfo *bi)
+{
+	if (!(bi->flags & BI_F_FB) || !bi->fb_size || bi->fb_pa + bi->fb_size > PADDR_4G)
+		return;
+	struct region *r = region_create_phys(bi->fb_pa, (uint32_t)bi->fb_size,
+	                                      REGION_WRITE | REGION_WTHRU, "framebuffer");
+	if (!r) {
+		mm_printf("vm: framebuffer at %08llx (%llu KiB) not mapped\n",
+		          (unsigned long long)bi->fb_pa, (unsigned long long)(bi->fb_size >> 10));
+		return;
+	}
+	vm_fb_va = region_base(r) + (uint32_t)(bi->fb_pa & PAGE_MASK);
+	uint32_t fl = 0;
+	arch_translate(vm_fb_va, &fl);
+	mm_printf("vm: framebuffer %08llx -> %08x, %llu KiB, %s pages\n",
+	          (unsigned long long)bi->fb_pa, vm_fb_va, (unsigned long long)(bi->fb_size >> 10),
+	          (fl & PG_LARGE) ? "4 MiB" : "4 KiB");
+}
+
+/* Orphans of one present page table (PDE index i). */
+static uint32_t orphans_in_table(uint32_t i, bool verbose, uint32_t found)
+{
+	uint32_t n = 0;
+	for (uint32_t j = 0; j < 1024; j++) {
+		vaddr_t va = (i << 22) | (j << 12);
+		if (!(arch_pte(va) & 1u) || region_lookup(va))
+			continue;
+		if (verbose && found + n < 8)
+			mm_printf("vm: mapped page %08x (pte %08x) belongs to no region\n", va, arch_pte(va));
+		n++;
+	}
+	return n;
+}
+
+uint32_t vm_orphan_pages(bool verbose)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < PAGING_RECURSIVE_SLOT; i++) {
+		uint32_t pde = arch_pde(i << 22);
+		if (!(pde & 1u))
+			continue;
+		if (pde & 0x80u) {
+			if (!region_lookup(i << 22) || !region_lookup((i << 22) | 0x3FF000u)) {
+				if (verbose)
+					mm_printf("vm: 4 MiB page %08x belongs to no region\n", i << 22);
+				n += 1024;
+			}
+			continue;
+		}
+		n += orphans_in_table(i, verbose, n);
+	}
+	return n;
+}
+
+int vm_init(struct pmm *pmm, vaddr_t pmm_va, uint32_t pmm_bytes)
+{
+	const struct bootinfo *bi = kernel_bi;
+	vaddr_t va_lo = ALIGN_UP(bi->kernel_va + bi->kernel_size, PAGE_SIZE);
+	int rc = arch_paging_init(pmm);
+	if (!rc)
+		rc = region_init(pmm, va_lo, PAGING_VA_LIMIT);
+	if (!rc)
+		rc = adopt_boot_mappings(bi);
+	if (!rc && pmm_bytes && !region_lookup(pmm_va))
+		rc = adopt(pmm_va, pmm_bytes, REGION_WRITE, "pmm-metadata");
+	if (rc) {
+		mm_printf("vm: init failed: %s\n", mm_strerror(rc));
+		return rc;
+	}
+	if (bi->boot_va_end > va_lo && bi->boot_va_end <= PAGING_VA_LIMIT)
+		adopt_leftovers(va_lo, bi->boot_va_end);
+	vm_the_pmm = pmm;
+	map_framebuffer(bi);
+	region_dump();
+	uint32_t orphans = vm_orphan_pages(true), bad = region_check(true);
+	mm_printf("vm: %u mapped pages outside regions, region_check %u, PMM free %u pages, "
+	          "%u page tables from the PMM\n", orphans, bad, pmm_free_pages(pmm), arch_page_tables());
+	return 0;
+}

@@ -1,0 +1,1170 @@
+/*
+ * Buddy physical memory manager.
+ *
+ * Theory
+ * ------
+ * Frames [0, span) are covered, span = the highest free-class frame below
+ * 4 GiB rounded up to 1024 frames (4 MiB, the largest block). A block of
+ * order k is 2^k frames aligned to 2^k frames; its buddy is pfn ^ 2^k.
+ *
+ * Everything lives in one block of memory, addressed by byte offsets from
+ * its start, so it can be built by the 64-bit loader and used unchanged by
+ * the 32-bit kernel wherever it is mapped:
+ *
+ *   +---------------------------+ 0
+ *   | struct pmm (header)       |  counters, per-order bitmap geometry,
+ *   |                           |  order-0 cache, sanitizer report
+ *   +---------------------------+ state_off (64-aligned)
+ *   | uint8_t state[span]       |  one byte per frame (below)
+ *   +---------------------------+ bitmap_off (64-aligned)
+ *   | uint64_t words[]          |  per order k: level 0 = one bit per
+ *   |                           |  block (span >> k bits), bit set = the
+ *   |                           |  block is free; level l+1 = one bit per
+ *   |                           |  word of level l, set = word non-zero;
+ *   |                           |  the top level is one word
+ *   +---------------------------+ size
+ *
+ * Finding a free block of order k is one ctz/clz per level (at most 4 for
+ * 2^20 frames), from the top word down. Setting/clearing a bit touches the
+ * upper levels only when a word changes between zero and non-zero. Nothing
+ * is ever written into free frames.
+ *
+ * Frame state byte:
+ *   0x00        frame lies in a free buddy block, or is a tail frame of an
+ *               allocated block (the bitmaps tell the two apart)
+ *   0x80|k      head frame of an allocated block of order k
+ *   0x20        free, parked in the order-0 cache
+ *   0x40        reserved RAM (policy, pmm_reserve, not yet released)
+ *   0x41        hole: not RAM, or frame 0; never managed
+ *   0x42        the metadata block itself
+ * Metadata: 1 byte + ~2 bits of bitmap per frame, ~1.27 bytes/frame.
+ *
+ * Invariants (pmm_check verifies all of them):
+ *   I1 every frame is covered by at most one free block (all orders);
+ *   I2 free blocks are fully coalesced: no free block of order k < 10 has
+ *      its buddy free at order k;
+ *   I3 a frame in a free block has state 0x00; state 0x00 outside a free
+ *      block means "inside an allocated block" (its head precedes it);
+ *   I4 an allocated head 0x80|k is aligned to 2^k, its tail frames are
+ *      0x00 and not free;
+ *   I5 summary bits are exact; bits past the end are zero; per-order
+ *      counts and the non-empty mask match the bitmaps;
+ *   I6 cached frames: state 0x20, each once in the cache array, and no
+ *      other frame has 0x20; counters match what the walk finds;
+ *   I7 frame 0 is a hole.
+ *
+ * Allocation: the smallest order with a free block; normal requests take the
+ * highest-addressed block of that order (keeping low memory for zone
+ * requests), zone requests the lowest-addressed one, which lies below the
+ * limit if any does. Order-0 requests without a zone use a small cache of
+ * free frames first (like Linux's per-CPU lists): it makes the common
+ * alloc/free pair a few stores instead of ten splits and ten merges. The
+ * cache is drained back into the buddy bitmaps before a request could fail,
+ * and before range operations.
+ *
+ * Range operations (reserve/release) rebuild each 4 MiB window they touch:
+ * the window's free frames are read out of the bitmaps into a 1024-bit mask,
+ * changed, and written back as the canonical (maximal aligned) blocks.
+ *
+ * Errors are values; the state is not touched before an operation has been
+ * validated. With PMM_F_REPORT each error is printed naming frame and caller.
+ */
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+#include <mmboot/mm_env.h>
+
+#define PMM_MAGIC     0x504d4d42u         /* "BMMP" */
+#define PMM_VERSION   1u
+#define PMM_ORDERS    (PMM_MAX_ORDER + 1)
+#define PMM_LEVELS    4u                  /* 64^4 > 2^20 frames */
+#define PMM_WIN       (1u << PMM_MAX_ORDER) /* frames per window (largest block) */
+#define PMM_WIN_WORDS (PMM_WIN / 64)
+#define PMM_MAX_SPAN  (1u << 20)          /* 4 GiB of frames */
+#define PMM_LOW_PFN   ((uint32_t)(PMM_LOW_RESERVE >> PAGE_SHIFT))
+#define PMM_NONE      0xFFFFFFFFu
+#define PMM_DMA_PFN   ((uint32_t)(MiB(16) >> PAGE_SHIFT))
+
+#define FS_FREE     0x00u
+#define FS_CACHED   0x20u
+#define FS_RESERVED 0x40u
+#define FS_HOLE     0x41u
+#define FS_SELF     0x42u
+#define FS_HEAD     0x80u
+
+struct pmm_order {                        /* geometry and count of one order */
+	uint32_t lvl_off[PMM_LEVELS];         /* word index of each level in the bitmap area */
+	uint32_t levels;                      /* levels in use (top has one word) */
+	uint32_t free_blocks;                 /* free blocks of this order */
+	uint32_t hint;                        /* level-0 word that last held a free block */
+	uint32_t pad;                         /* zero */
+};
+
+struct pmm {
+	uint32_t magic;                       /* PMM_MAGIC */
+	uint32_t version;                     /* PMM_VERSION */
+	uint64_t size;                        /* bytes of the whole block */
+	uint64_t mem_pa;                      /* physical address of the block, or PADDR_NONE */
+	uint64_t above_4g_bytes;              /* free-class bytes above 4 GiB (never used) */
+	uint32_t span;                        /* frames covered, multiple of PMM_WIN */
+	uint32_t state_off;                   /* byte offset of state[] */
+	uint32_t bitmap_off;                  /* byte offset of the bitmap words */
+	uint32_t bitmap_words;                /* uint64_t words of bitmap */
+	uint32_t buddy_pages;                 /* frames in free buddy blocks */
+	uint32_t alloc_pages;                 /* frames in allocated blocks */
+	uint32_t reserved_pages;              /* frames in state RESERVED */
+	uint32_t self_pages;                  /* frames in state SELF */
+	uint32_t hole_pages;                  /* frames in state HOLE */
+	uint32_t nonempty;                    /* bit k: order k has free blocks */
+	uint32_t pcp_count;                   /* frames in the order-0 cache */
+	uint32_t flags;                       /* PMM_F_* */
+	uint32_t errors;                      /* error returns so far */
+	uint32_t alloc_failures;              /* allocations refused for lack of memory */
+	struct mm_lock lock;                  /* guards everything below and above */
+	struct pmm_order orders[PMM_ORDERS];  /* per-order geometry and counts */
+	uint32_t pcp[PMM_PCP_CAP];            /* order-0 cache: pfns, a stack */
+	struct memmap_stats mstats;           /* what the sanitizer changed */
+};
+_Static_assert(sizeof(struct pmm_order) == 32, "pmm_order layout");
+_Static_assert(__builtin_offsetof(struct pmm, span) == 32, "pmm layout");
+_Static_assert(__builtin_offsetof(struct pmm, errors) == 80, "pmm layout");
+_Static_assert(__builtin_offsetof(struct pmm, lock) == 88, "pmm layout");
+_Static_assert(__builtin_offsetof(struct pmm, orders) == 96, "pmm layout");
+_Static_assert(__builtin_offsetof(struct pmm, mstats) == 704, "pmm layout");
+_Static_assert(sizeof(struct pmm) == 1008, "pmm layout (same on i386 and x86_64)");
+
+/* ---- access ---------------------------------------------------------------- */
+
+static inline uint8_t *pmm_state(const struct pmm *p)
+{
+	return (uint8_t *)p + p->state_off;
+}
+
+static inline uint64_t *pmm_bm(const struct pmm *p)
+{
+	return (uint64_t *)((uint8_t *)p + p->bitmap_off);
+}
+
+static inline uint64_t pmm_bit(uint32_t i) { return (uint64_t)1 << (i & 63); }
+
+static inline bool pmm_test(const struct pmm *p, unsigned k, uint32_t idx)
+{
+	return (pmm_bm(p)[p->orders[k].lvl_off[0] + (idx >> 6)] & pmm_bit(idx)) != 0;
+}
+
+/* The lock, unless the caller serialises (PMM_F_NOLOCK). */
+static inline void pmm_lock(struct pmm *p)
+{
+	if (!(p->flags & PMM_F_NOLOCK))
+		mm_lock_acquire(&p->lock);
+}
+
+static inline void pmm_unlock(struct pmm *p)
+{
+	if (!(p->flags & PMM_F_NOLOCK))
+		mm_lock_release(&p->lock);
+}
+
+/* ---- layout ---------------------------------------------------------------- */
+
+struct pmm_layout {                       /* computed geometry of a span */
+	uint32_t span;                        /* frames, multiple of PMM_WIN */
+	uint32_t state_off;                   /* as in struct pmm */
+	uint32_t bitmap_off;                  /* as in struct pmm */
+	uint32_t words;                       /* bitmap words */
+	uint64_t size;                        /* total bytes */
+	struct pmm_order orders[PMM_ORDERS];  /* geometry (counts zero) */
+};
+
+static uint32_t pmm_words(uint32_t bits) { return (bits + 63) / 64; }
+
+static void pmm_layout(uint32_t pages, struct pmm_layout *L)
+{
+	if (pages > PMM_MAX_SPAN)
+		pages = PMM_MAX_SPAN;
+	L->span = pages ? ALIGN_UP(pages, PMM_WIN) : PMM_WIN;
+	L->state_off = ALIGN_UP((uint32_t)sizeof(struct pmm), 64u);
+	L->bitmap_off = ALIGN_UP(L->state_off + L->span, 64u);
+	uint32_t w = 0;
+	for (unsigned k = 0; k < PMM_ORDERS; k++) {
+		struct pmm_order *o = &L->orders[k];
+		mm_memset(o, 0, sizeof(*o));
+		uint32_t words = pmm_words(L->span >> k);
+		for (;;) {
+			o->lvl_off[o->levels++] = w;
+			w += words;
+			if (words == 1)
+				break;
+			words = pmm_words(words);
+		}
+	}
+	L->words = w;
+	L->size = (uint64_t)L->bitmap_off + (uint64_t)w * 8;
+}
+
+uint64_t pmm_metadata_size_span(uint32_t pages)
+{
+	struct pmm_layout L;
+	pmm_layout(pages, &L);
+	return L.size;
+}
+
+/* Frames of [0, min(end, 4 GiB)), rounded down. */
+static uint32_t pmm_pfn_below_4g(uint64_t end)
+{
+	return end >= PADDR_4G ? PMM_MAX_SPAN : (uint32_t)(end >> PAGE_SHIFT);
+}
+
+uint64_t pmm_metadata_size(const struct memmap_range *map, uint32_t n)
+{
+	uint32_t top = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (map[i].start < PADDR_4G && map[i].cls < MEMMAP_CLASS_COUNT &&
+		    (MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK)) {
+			uint32_t e = pmm_pfn_below_4g(ALIGN_UP(map[i].end, (uint64_t)PAGE_SIZE));
+			top = e > top ? e : top;
+		}
+	}
+	return pmm_metadata_size_span(top);
+}
+
+uint64_t pmm_metadata_size_efi(const void *descs, uint32_t n, uint32_t desc_size)
+{
+	uint32_t top = 0;
+	if (!descs || desc_size < sizeof(struct efi_memdesc))
+		return pmm_metadata_size_span(PMM_MAX_SPAN);
+	for (uint32_t i = 0; i < n; i++) {
+		struct memmap_in in;
+		memmap_from_efi((const uint8_t *)descs + (uint64_t)i * desc_size, 1, desc_size, &in);
+		if (in.end <= in.start || in.start >= PADDR_4G ||
+		    !(MEMMAP_CLASS_BIT(memmap_class_of_efi(in.type)) & MEMMAP_FREE_MASK))
+			continue;
+		uint32_t e = pmm_pfn_below_4g(in.end > ~(uint64_t)PAGE_MASK ? ~(uint64_t)0
+		                              : ALIGN_UP(in.end, (uint64_t)PAGE_SIZE));
+		top = e > top ? e : top;
+	}
+	return pmm_metadata_size_span(top);
+}
+
+/* ---- bitmap hierarchy -------------------------------------------------------- */
+
+static void pmm_bm_set(struct pmm *p, unsigned k, uint32_t idx)
+{
+	const struct pmm_order *o = &p->orders[k];
+	uint64_t *bm = pmm_bm(p);
+	for (uint32_t l = 0; l < o->levels; l++) {
+		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
+		uint64_t old = *w;
+		*w = old | pmm_bit(idx);
+		if (old)
+			return;
+		idx >>= 6;
+	}
+}
+
+static void pmm_bm_clear(struct pmm *p, unsigned k, uint32_t idx)
+{
+	const struct pmm_order *o = &p->orders[k];
+	uint64_t *bm = pmm_bm(p);
+	for (uint32_t l = 0; l < o->levels; l++) {
+		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
+		uint64_t now = *w & ~pmm_bit(idx);
+		*w = now;
+		if (now)
+			return;
+		idx >>= 6;
+	}
+}
+
+/* Lowest (or highest) free block index of order k; PMM_NONE if none. */
+static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
+{
+	const struct pmm_order *o = &p->orders[k];
+	const uint64_t *bm = pmm_bm(p);
+	uint32_t idx = 0;
+	for (uint32_t l = o->levels; l-- > 0;) {
+		uint64_t w = bm[o->lvl_off[l] + idx];
+		if (!w)
+			return PMM_NONE;
+		uint32_t bit = highest ? 63u - (uint32_t)__builtin_clzll(w)
+		                       : (uint32_t)__builtin_ctzll(w);
+		idx = idx * 64 + bit;
+	}
+	return idx;
+}
+
+/* Some free block of order k, the hint word first (one load when it still
+ * holds a free block; most often the block freed last, cache-hot), else the
+ * highest; PMM_NONE if none. */
+static uint32_t pmm_bm_find_hinted(struct pmm *p, unsigned k)
+{
+	struct pmm_order *o = &p->orders[k];
+	uint64_t w = pmm_bm(p)[o->lvl_off[0] + o->hint];
+	if (w)
+		return o->hint * 64 + 63u - (uint32_t)__builtin_clzll(w);
+	uint32_t idx = pmm_bm_find(p, k, true);
+	if (idx != PMM_NONE)
+		o->hint = idx >> 6;
+	return idx;
+}
+
+static void pmm_insert(struct pmm *p, unsigned k, uint32_t pfn)
+{
+	pmm_bm_set(p, k, pfn >> k);
+	p->orders[k].hint = pfn >> k >> 6;
+	p->orders[k].free_blocks++;
+	p->nonempty |= 1u << k;
+	p->buddy_pages += 1u << k;
+}
+
+static void pmm_remove(struct pmm *p, unsigned k, uint32_t pfn)
+{
+	pmm_bm_clear(p, k, pfn >> k);
+	if (--p->orders[k].free_blocks == 0)
+		p->nonempty &= ~(1u << k);
+	p->buddy_pages -= 1u << k;
+}
+
+/* Free a block into the bitmaps, merging with free buddies. */
+static void pmm_buddy_free(struct pmm *p, uint32_t pfn, unsigned k)
+{
+	while (k < PMM_MAX_ORDER) {
+		uint32_t buddy = pfn ^ (1u << k);
+		if (!pmm_test(p, k, buddy >> k))
+			break;
+		pmm_remove(p, k, buddy);
+		pfn &= ~(1u << k);
+		k++;
+	}
+	pmm_insert(p, k, pfn);
+}
+
+/* Take free block idx of order j out of the bitmaps, splitting it down to
+ * order k (the upper halves stay free). Returns its first frame. */
+static uint32_t pmm_take(struct pmm *p, unsigned j, uint32_t idx, unsigned k)
+{
+	uint32_t pfn = idx << j;
+	pmm_remove(p, j, pfn);
+	while (j > k) {
+		j--;
+		pmm_insert(p, j, pfn + (1u << j));
+	}
+	return pfn;
+}
+
+/* Zone request: the smallest order whose lowest block ends below limit. */
+static uint32_t pmm_buddy_alloc_zone(struct pmm *p, unsigned k, uint32_t limit)
+{
+	for (uint32_t mask = p->nonempty >> k << k; mask; mask &= mask - 1) {
+		unsigned j = (unsigned)__builtin_ctz(mask);
+		uint32_t idx = pmm_bm_find(p, j, false);
+		if (idx != PMM_NONE && ((uint64_t)idx + 1) << j <= limit)
+			return pmm_take(p, j, idx, k);
+	}
+	return PMM_NONE;
+}
+
+/* Normal request: the smallest order with a free block at or above 16 MiB
+ * (keeps the DMA zone for zone requests): the hinted block, else the
+ * highest; failing that, the smallest order at all. */
+static uint32_t pmm_buddy_alloc(struct pmm *p, unsigned k)
+{
+	uint32_t first = PMM_NONE;
+	unsigned first_j = 0;
+	for (uint32_t mask = p->nonempty >> k << k; mask; mask &= mask - 1) {
+		unsigned j = (unsigned)__builtin_ctz(mask);
+		uint32_t idx = pmm_bm_find_hinted(p, j);
+		if (idx != PMM_NONE && (idx << j) < PMM_DMA_PFN)
+			idx = pmm_bm_find(p, j, true);
+		if (idx == PMM_NONE)
+			continue;
+		if ((idx << j) >= PMM_DMA_PFN)
+			return pmm_take(p, j, idx, k);
+		if (first == PMM_NONE) {
+			first = idx;
+			first_j = j;
+		}
+	}
+	return first == PMM_NONE ? PMM_NONE : pmm_take(p, first_j, first, k);
+}
+
+/* Insert the frames [s, e) as maximal aligned blocks. */
+static void pmm_insert_run(struct pmm *p, uint32_t s, uint32_t e)
+{
+	while (s < e) {
+		unsigned k = s ? (unsigned)__builtin_ctz(s) : PMM_MAX_ORDER;
+		if (k > PMM_MAX_ORDER)
+			k = PMM_MAX_ORDER;
+		while (s + (1u << k) > e)
+			k--;
+		pmm_insert(p, k, s);
+		s += 1u << k;
+	}
+}
+
+/* ---- order-0 cache --------------------------------------------------------- */
+
+static void pmm_pcp_flush(struct pmm *p, uint32_t keep)
+{
+	uint8_t *fs = pmm_state(p);
+	uint32_t n = p->pcp_count - keep;   /* flush the oldest n (bottom of the stack) */
+	for (uint32_t i = 0; i < n; i++) {
+		fs[p->pcp[i]] = FS_FREE;
+		pmm_buddy_free(p, p->pcp[i], 0);
+	}
+	for (uint32_t i = 0; i < keep; i++)
+		p->pcp[i] = p->pcp[n + i];
+	p->pcp_count = keep;
+}
+
+/* ---- init / adopt ------------------------------------------------------------- */
+
+static bool pmm_map_ok(const struct memmap_range *map, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct memmap_range *r = &map[i];
+		if (r->start >= r->end || r->cls >= MEMMAP_CLASS_COUNT ||
+		    !IS_ALIGNED(r->start, (uint64_t)PAGE_SIZE) ||
+		    !IS_ALIGNED(r->end, (uint64_t)PAGE_SIZE))
+			return false;
+		if (i > 0 && map[i - 1].end > r->start)
+			return false;
+	}
+	return true;
+}
+
+static void pmm_fill(struct pmm *p, uint32_t s, uint32_t e, uint8_t v)
+{
+	if (s < e)
+		mm_memset(pmm_state(p) + s, v, e - s);
+}
+
+/* Clamp a byte range to frames of the span. */
+static void pmm_frames(const struct pmm *p, paddr_t s, paddr_t e, uint32_t *fs, uint32_t *fe)
+{
+	uint32_t a = pmm_pfn_below_4g(s), b = pmm_pfn_below_4g(e);
+	*fs = a < p->span ? a : p->span;
+	*fe = b < p->span ? b : p->span;
+}
+
+/* Highest free-class frame below 4 GiB, exclusive. */
+static uint32_t pmm_map_top(const struct memmap_range *map, uint32_t n)
+{
+	uint32_t top = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (map[i].start < PADDR_4G && map[i].cls < MEMMAP_CLASS_COUNT &&
+		    (MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK)) {
+			uint32_t e = pmm_pfn_below_4g(map[i].end);
+			top = e > top ? e : top;
+		}
+	}
+	return top;
+}
+
+/* State bytes from the map: holes, free, reserved (before policy). */
+static void pmm_init_states(struct pmm *p, const struct memmap_range *map, uint32_t n,
+                            uint32_t usable_mask)
+{
+	uint32_t cursor = 0, ram = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t bit = MEMMAP_CLASS_BIT(map[i].cls), s, e;
+		if (!(bit & MEMMAP_FREE_MASK))
+			continue;
+		pmm_frames(p, map[i].start, map[i].end, &s, &e);
+		if (s >= e)
+			continue;
+		pmm_fill(p, cursor, s, FS_HOLE);
+		pmm_fill(p, s, e, (bit & usable_mask) ? FS_FREE : FS_RESERVED);
+		if (!(bit & usable_mask))
+			p->reserved_pages += e - s;
+		ram += e - s;
+		cursor = e;
+	}
+	pmm_fill(p, cursor, p->span, FS_HOLE);
+	p->hole_pages = p->span - ram;
+}
+
+/* Policy: turn frames of [s, e) in state FREE or RESERVED into v; keeps the
+ * counters right (FREE frames are not in the bitmaps yet). */
+static void pmm_policy_mark(struct pmm *p, uint32_t s, uint32_t e, uint8_t v)
+{
+	uint8_t *fs = pmm_state(p);
+	for (uint32_t f = s; f < e && f < p->span; f++) {
+		if (fs[f] != FS_FREE && fs[f] != FS_RESERVED)
+			continue;
+		p->reserved_pages -= fs[f] == FS_RESERVED;
+		fs[f] = v;
+		p->reserved_pages += v == FS_RESERVED;
+		p->hole_pages += v == FS_HOLE;
+		p->self_pages += v == FS_SELF;
+	}
+}
+
+/* Frames of the metadata block, or an empty range. */
+static void pmm_self_frames(const struct pmm *p, uint32_t *s, uint32_t *e)
+{
+	*s = *e = 0;
+	if (p->mem_pa != PADDR_NONE && p->mem_pa < PADDR_4G)
+		pmm_frames(p, ALIGN_DOWN(p->mem_pa, (uint64_t)PAGE_SIZE),
+		           ALIGN_UP(p->mem_pa + p->size, (uint64_t)PAGE_SIZE), s, e);
+}
+
+static void pmm_apply_policy(struct pmm *p)
+{
+	uint32_t s, e;
+	pmm_policy_mark(p, 0, 1, FS_HOLE);
+	pmm_policy_mark(p, 1, PMM_LOW_PFN, FS_RESERVED);
+	pmm_self_frames(p, &s, &e);
+	pmm_policy_mark(p, s, e, FS_SELF);
+}
+
+/* Insert [s, e) minus the policy carve-outs (low 1 MiB, metadata). */
+static void pmm_init_run(struct pmm *p, uint32_t s, uint32_t e)
+{
+	uint32_t ms, me;
+	if (s < PMM_LOW_PFN)
+		s = PMM_LOW_PFN;
+	pmm_self_frames(p, &ms, &me);
+	if (ms < me && ms < e && me > s) {
+		pmm_insert_run(p, s, ms > s ? ms : s);
+		s = me < e ? me : e;
+	}
+	pmm_insert_run(p, s, e);
+}
+
+/* Free runs: usable ranges, touching ones joined, minus the carve-outs. */
+static void pmm_init_free(struct pmm *p, const struct memmap_range *map, uint32_t n,
+                          uint32_t usable_mask)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s, e, s2;
+		if (!(MEMMAP_CLASS_BIT(map[i].cls) & usable_mask))
+			continue;
+		pmm_frames(p, map[i].start, map[i].end, &s, &e);
+		while (i + 1 < n && map[i + 1].start == map[i].end &&
+		       (MEMMAP_CLASS_BIT(map[i + 1].cls) & usable_mask)) {
+			pmm_frames(p, map[i + 1].start, map[i + 1].end, &s2, &e);
+			i++;
+		}
+		if (s < e)
+			pmm_init_run(p, s, e);
+	}
+}
+
+static void pmm_init_header(struct pmm *p, const struct pmm_layout *L, paddr_t mem_pa)
+{
+	mm_memset(p, 0, sizeof(*p));
+	p->magic = PMM_MAGIC;
+	p->version = PMM_VERSION;
+	p->size = L->size;
+	p->mem_pa = mem_pa;
+	p->span = L->span;
+	p->state_off = L->state_off;
+	p->bitmap_off = L->bitmap_off;
+	p->bitmap_words = L->words;
+	mm_memcpy(p->orders, L->orders, sizeof(p->orders));
+}
+
+struct pmm *pmm_init(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                     const struct memmap_range *map, uint32_t n, uint32_t usable_mask)
+{
+	if (!mem || ((uintptr_t)mem & 7) || (usable_mask & ~MEMMAP_FREE_MASK) ||
+	    (n && !map) || !pmm_map_ok(map, n))
+		return NULL;
+	struct pmm_layout L;
+	pmm_layout(pmm_map_top(map, n), &L);
+	if (L.size > mem_size)
+		return NULL;
+	struct pmm *p = mem;
+	pmm_init_header(p, &L, mem_pa);
+	mm_memset(pmm_bm(p), 0, (size_t)L.words * 8);
+	pmm_init_states(p, map, n, usable_mask);
+	pmm_apply_policy(p);
+	pmm_init_free(p, map, n, usable_mask);
+	p->above_4g_bytes = memmap_mask_bytes(map, n, usable_mask, PADDR_4G, ~(uint64_t)0);
+	return p;
+}
+
+uint64_t pmm_build_scratch_size(uint32_t n)
+{
+	return (uint64_t)n * sizeof(struct memmap_in) +
+	       (uint64_t)(2 * n + 1) * sizeof(struct memmap_range) + memmap_scratch_size(n);
+}
+
+struct pmm *pmm_build_from_efi(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                               const void *descs, uint32_t n, uint32_t desc_size,
+                               void *scratch, uint64_t scratch_size, uint32_t usable_mask)
+{
+	if (!scratch || ((uintptr_t)scratch & 7) || scratch_size < pmm_build_scratch_size(n))
+		return NULL;
+	struct memmap_in *in = scratch;
+	struct memmap_range *out = (struct memmap_range *)(in + n);
+	void *sscratch = out + 2 * n + 1;
+	struct memmap_stats st;
+	if (memmap_from_efi(descs, n, desc_size, in) != n)
+		return NULL;
+	uint32_t m = memmap_sanitize(in, n, out, 2 * n + 1, sscratch, &st);
+	struct pmm *p = pmm_init(mem, mem_size, mem_pa, out, m, usable_mask);
+	if (p)
+		pmm_set_memmap_stats(p, &st);
+	return p;
+}
+
+/* Header consistent with its own span? */
+static bool pmm_header_ok(const struct pmm *p, uint64_t mem_size)
+{
+	if (p->magic != PMM_MAGIC || p->version != PMM_VERSION || p->size > mem_size ||
+	    p->span == 0 || p->span > PMM_MAX_SPAN || p->span % PMM_WIN ||
+	    p->pcp_count > PMM_PCP_CAP)
+		return false;
+	struct pmm_layout L;
+	pmm_layout(p->span, &L);
+	if (L.size != p->size || L.state_off != p->state_off ||
+	    L.bitmap_off != p->bitmap_off || L.words != p->bitmap_words)
+		return false;
+	for (unsigned k = 0; k < PMM_ORDERS; k++)
+		if (mm_memcmp(L.orders[k].lvl_off, p->orders[k].lvl_off,
+		              sizeof(L.orders[k].lvl_off)) ||
+		    L.orders[k].levels != p->orders[k].levels ||
+		    p->orders[k].hint >= pmm_words(p->span >> k))
+			return false;
+	return true;
+}
+
+struct pmm *pmm_adopt(void *mem, uint64_t mem_size)
+{
+	struct pmm *p = mem;
+	if (!mem || ((uintptr_t)mem & 7) || mem_size < sizeof(struct pmm) ||
+	    !pmm_header_ok(p, mem_size))
+		return NULL;
+	p->lock.held = 0;
+	return p;
+}
+
+void pmm_set_memmap_stats(struct pmm *p, const struct memmap_stats *st)
+{
+	mm_memcpy(&p->mstats, st, sizeof(p->mstats));
+}
+
+const struct memmap_stats *pmm_memmap_stats(const struct pmm *p) { return &p->mstats; }
+void pmm_set_flags(struct pmm *p, uint32_t flags)
+{
+	uint32_t old = p->flags;
+	pmm_lock(p);
+	p->flags = flags;
+	if (flags & PMM_F_NOCACHE)
+		pmm_pcp_flush(p, 0);
+	p->flags = old;
+	pmm_unlock(p);
+	p->flags = flags;
+}
+paddr_t pmm_metadata_pa(const struct pmm *p) { return p->mem_pa; }
+uint64_t pmm_metadata_bytes(const struct pmm *p) { return p->size; }
+
+/* ---- alloc / free --------------------------------------------------------- */
+
+static int pmm_fail(struct pmm *p, int err, const char *op, paddr_t pa, unsigned order,
+                    uintptr_t caller)
+{
+	p->errors++;
+	if (p->flags & PMM_F_REPORT)
+		mm_printf("pmm: %s(pa=0x%llx, order=%u) from caller 0x%lx: %s\n", op,
+		          (unsigned long long)pa, order, (unsigned long)caller, mm_strerror(err));
+	return -err;
+}
+
+static uint32_t pmm_zone_limit(const struct pmm *p, unsigned flags)
+{
+	uint32_t limit = p->span;
+	if ((flags & PMM_ZONE_16M) && limit > PMM_DMA_PFN)
+		limit = PMM_DMA_PFN;
+	if ((flags & PMM_ZONE_1M) && limit > PMM_LOW_PFN)
+		limit = PMM_LOW_PFN;
+	return limit;
+}
+
+static uint32_t pmm_alloc_locked(struct pmm *p, unsigned order, unsigned flags)
+{
+	if (order == 0 && flags == 0 && p->pcp_count) {
+		uint32_t pfn = p->pcp[--p->pcp_count];
+		pmm_state(p)[pfn] = FS_HEAD;
+		p->alloc_pages++;
+		return pfn;
+	}
+	uint32_t pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
+	                     : pmm_buddy_alloc(p, order);
+	if (pfn == PMM_NONE && p->pcp_count) {
+		pmm_pcp_flush(p, 0);
+		pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
+		            : pmm_buddy_alloc(p, order);
+	}
+	if (pfn != PMM_NONE) {
+		pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
+		p->alloc_pages += 1u << order;
+	}
+	return pfn;
+}
+
+static paddr_t pmm_alloc_impl(struct pmm *p, unsigned order, unsigned flags, int *err,
+                              uintptr_t caller)
+{
+	int e = 0;
+	paddr_t pa = PADDR_NONE;
+	pmm_lock(p);
+	if (order > PMM_MAX_ORDER || (flags & ~(PMM_ZONE_1M | PMM_ZONE_16M))) {
+		e = pmm_fail(p, MM_EINVAL, "alloc", 0, order, caller);
+	} else {
+		uint32_t pfn = pmm_alloc_locked(p, order, flags);
+		if (pfn != PMM_NONE)
+			pa = pfn_to_pa(pfn);
+		else
+			e = -MM_ENOMEM;           /* a normal condition: counted, not reported */
+	}
+	if (e == -MM_ENOMEM)
+		p->alloc_failures++;
+	pmm_unlock(p);
+	if (err)
+		*err = e;
+	return pa;
+}
+
+paddr_t pmm_alloc_err(struct pmm *p, unsigned order, unsigned flags, int *err)
+{
+	return pmm_alloc_impl(p, order, flags, err, MM_CALLER());
+}
+
+paddr_t pmm_alloc(struct pmm *p, unsigned order, unsigned flags)
+{
+	return pmm_alloc_impl(p, order, flags, NULL, MM_CALLER());
+}
+
+/* Is frame f inside a free buddy block of any order? */
+static bool pmm_in_free_block(const struct pmm *p, uint32_t f)
+{
+	for (unsigned k = 0; k < PMM_ORDERS; k++)
+		if (pmm_test(p, k, f >> k))
+			return true;
+	return false;
+}
+
+/* Why freeing pfn as order is wrong (state byte b is not HEAD|order). */
+static int pmm_free_error(const struct pmm *p, uint32_t pfn, uint8_t b)
+{
+	if (b & FS_HEAD)
+		return MM_EORDER;
+	if (b == FS_CACHED)
+		return MM_EDOUBLEFREE;
+	if (b == FS_RESERVED || b == FS_HOLE || b == FS_SELF)
+		return MM_ERESERVED;
+	if (b == FS_FREE && pmm_in_free_block(p, pfn))
+		return MM_EDOUBLEFREE;
+	return MM_ENOTALLOC;   /* tail frame of an allocated block */
+}
+
+static int pmm_free_check(const struct pmm *p, paddr_t pa, unsigned order)
+{
+	if (order > PMM_MAX_ORDER)
+		return MM_EINVAL;
+	if (pa & PAGE_MASK)
+		return MM_EALIGN;
+	if (pa >= pfn_to_pa(p->span))
+		return MM_ERANGE;
+	uint32_t pfn = pa_to_pfn(pa);
+	if (pfn & ((1u << order) - 1))
+		return MM_EALIGN;
+	uint8_t b = pmm_state(p)[pfn];
+	return b == (FS_HEAD | order) ? 0 : pmm_free_error(p, pfn, b);
+}
+
+int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
+{
+	uintptr_t caller = MM_CALLER();
+	pmm_lock(p);
+	int e = pmm_free_check(p, pa, order);
+	if (e) {
+		e = pmm_fail(p, e, "free", pa, order, caller);
+		pmm_unlock(p);
+		return e;
+	}
+	uint32_t pfn = pa_to_pfn(pa);
+	p->alloc_pages -= 1u << order;
+	if (order == 0 && !(p->flags & PMM_F_NOCACHE)) {
+		if (p->pcp_count == PMM_PCP_CAP)
+			pmm_pcp_flush(p, PMM_PCP_CAP / 2);
+		pmm_state(p)[pfn] = FS_CACHED;
+		p->pcp[p->pcp_count++] = pfn;
+	} else {
+		pmm_state(p)[pfn] = FS_FREE;
+		pmm_buddy_free(p, pfn, order);
+	}
+	pmm_unlock(p);
+	return 0;
+}
+
+/* ---- windows (range operations, checker) ---------------------------------- */
+
+static void pmm_mask_set(uint64_t *mask, uint32_t lo, uint32_t len)
+{
+	if (len >= 64) {
+		for (uint32_t w = lo / 64; w < (lo + len) / 64; w++)
+			mask[w] = ~(uint64_t)0;
+	} else {
+		mask[lo / 64] |= (((uint64_t)1 << len) - 1) << (lo % 64);
+	}
+}
+
+static bool pmm_mask_test(const uint64_t *mask, uint32_t i)
+{
+	return (mask[i / 64] >> (i % 64)) & 1;
+}
+
+/* Calls fn(p, k, pfn, arg) for every free block of order k in window w. */
+typedef void (*pmm_block_fn)(struct pmm *p, unsigned k, uint32_t pfn, void *arg);
+
+static void pmm_window_blocks(const struct pmm *p, uint32_t w, pmm_block_fn fn, void *arg)
+{
+	const uint64_t *bm = pmm_bm(p);
+	for (unsigned k = 0; k < PMM_ORDERS; k++) {
+		uint32_t first = w >> k, count = PMM_WIN >> k;
+		const uint64_t *l0 = bm + p->orders[k].lvl_off[0];
+		for (uint32_t i = first; i < first + count; i += 64) {
+			uint64_t bits = l0[i / 64];
+			if (count < 64)
+				bits = (bits >> (i % 64)) & (((uint64_t)1 << count) - 1);
+			while (bits) {
+				uint32_t b = (uint32_t)__builtin_ctzll(bits);
+				bits &= bits - 1;
+				fn((struct pmm *)p, k, (i + b) << k, arg);
+			}
+		}
+	}
+}
+
+struct pmm_wmask {                        /* free frames of one window */
+	uint64_t bits[PMM_WIN_WORDS];         /* bit i: frame w+i is free (buddy) */
+	uint32_t base;                        /* first frame of the window */
+	uint32_t overlaps;                    /* frames found in two blocks (checker) */
+	uint32_t unmerged;                    /* blocks whose buddy is free too (checker) */
+};
+
+static void pmm_wmask_add(struct pmm *p, unsigned k, uint32_t pfn, void *arg)
+{
+	struct pmm_wmask *m = arg;
+	uint32_t lo = pfn - m->base, len = 1u << k;
+	for (uint32_t i = lo; i < lo + len; i++)
+		m->overlaps += pmm_mask_test(m->bits, i);
+	pmm_mask_set(m->bits, lo, len);
+	if (k < PMM_MAX_ORDER && pmm_test(p, k, (pfn >> k) ^ 1))
+		m->unmerged++;
+}
+
+static void pmm_window_mask(const struct pmm *p, uint32_t w, struct pmm_wmask *m)
+{
+	mm_memset(m, 0, sizeof(*m));
+	m->base = w;
+	pmm_window_blocks(p, w, pmm_wmask_add, m);
+}
+
+static void pmm_remove_cb(struct pmm *p, unsigned k, uint32_t pfn, void *arg)
+{
+	pmm_remove(p, k, pfn);
+}
+
+/* Replace the window's free blocks by the canonical blocks of mask. */
+static void pmm_window_rebuild(struct pmm *p, uint32_t w, const uint64_t *mask)
+{
+	pmm_window_blocks(p, w, pmm_remove_cb, NULL);
+	uint32_t i = 0;
+	while (i < PMM_WIN) {
+		if (!pmm_mask_test(mask, i)) {
+			i++;
+			continue;
+		}
+		uint32_t j = i;
+		while (j < PMM_WIN && pmm_mask_test(mask, j))
+			j++;
+		pmm_insert_run(p, w + i, w + j);
+		i = j;
+	}
+}
+
+/* ---- reserve / release ------------------------------------------------------ */
+
+enum pmm_rop { PMM_ROP_RESERVE, PMM_ROP_RELEASE };
+
+/* Would the op fail on window w's frames [s, e)? -MM_EBUSY at once; a
+ * release over a free frame sets *dbl (EBUSY takes precedence over it). */
+static int pmm_range_check_window(const struct pmm *p, uint32_t w, uint32_t s, uint32_t e,
+                                  enum pmm_rop op, bool *dbl)
+{
+	struct pmm_wmask m;
+	const uint8_t *fs = pmm_state(p);
+	pmm_window_mask(p, w, &m);
+	for (uint32_t f = s; f < e; f++) {
+		bool is_free = pmm_mask_test(m.bits, f - w);
+		if ((fs[f] & FS_HEAD) || (fs[f] == FS_FREE && !is_free))
+			return MM_EBUSY;
+		if (op == PMM_ROP_RELEASE && is_free)
+			*dbl = true;
+	}
+	return 0;
+}
+
+static uint32_t pmm_range_apply_window(struct pmm *p, uint32_t w, uint32_t s, uint32_t e,
+                                       enum pmm_rop op)
+{
+	struct pmm_wmask m;
+	uint8_t *fs = pmm_state(p);
+	uint32_t changed = 0;
+	pmm_window_mask(p, w, &m);
+	for (uint32_t f = s; f < e; f++) {
+		if (op == PMM_ROP_RESERVE && fs[f] == FS_FREE) {
+			fs[f] = FS_RESERVED;
+			m.bits[(f - w) / 64] &= ~pmm_bit(f - w);
+			changed++;
+		} else if (op == PMM_ROP_RELEASE && fs[f] == FS_RESERVED) {
+			fs[f] = FS_FREE;
+			m.bits[(f - w) / 64] |= pmm_bit(f - w);
+			changed++;
+		}
+	}
+	if (changed)
+		pmm_window_rebuild(p, w, m.bits);
+	return changed;
+}
+
+static int pmm_range_op(struct pmm *p, paddr_t start, paddr_t end, enum pmm_rop op,
+                        uintptr_t caller)
+{
+	const char *name = op == PMM_ROP_RESERVE ? "reserve" : "release_range";
+	if (start > end)
+		return pmm_fail(p, MM_EINVAL, name, start, 0, caller);
+	if ((start | end) & PAGE_MASK)
+		return pmm_fail(p, MM_EALIGN, name, start, 0, caller);
+	uint32_t s, e, done = 0;
+	pmm_frames(p, start, end, &s, &e);
+	bool dbl = false;
+	pmm_pcp_flush(p, 0);
+	for (uint32_t w = ALIGN_DOWN(s, PMM_WIN); w < e; w += PMM_WIN) {
+		int err = pmm_range_check_window(p, w, s > w ? s : w,
+		                                 e < w + PMM_WIN ? e : w + PMM_WIN, op, &dbl);
+		if (err)
+			return pmm_fail(p, err, name, start, 0, caller);
+	}
+	if (dbl)
+		return pmm_fail(p, MM_EDOUBLEFREE, name, start, 0, caller);
+	for (uint32_t w = ALIGN_DOWN(s, PMM_WIN); w < e; w += PMM_WIN)
+		done += pmm_range_apply_window(p, w, s > w ? s : w,
+		                               e < w + PMM_WIN ? e : w + PMM_WIN, op);
+	if (op == PMM_ROP_RESERVE)
+		p->reserved_pages += done;
+	else
+		p->reserved_pages -= done;
+	return (int)done;
+}
+
+int pmm_reserve(struct pmm *p, paddr_t start, paddr_t end)
+{
+	uintptr_t caller = MM_CALLER();
+	pmm_lock(p);
+	int r = pmm_range_op(p, start, end, PMM_ROP_RESERVE, caller);
+	pmm_unlock(p);
+	return r;
+}
+
+int pmm_release_range(struct pmm *p, paddr_t start, paddr_t end)
+{
+	uintptr_t caller = MM_CALLER();
+	pmm_lock(p);
+	int r = pmm_range_op(p, start, end, PMM_ROP_RELEASE, caller);
+	pmm_unlock(p);
+	return r;
+}
+
+/* ---- stats -------------------------------------------------------------------- */
+
+uint32_t pmm_free_pages(const struct pmm *p)
+{
+	return p->buddy_pages + p->pcp_count;
+}
+
+void pmm_get_stats(const struct pmm *p, struct pmm_stats *st)
+{
+	mm_memset(st, 0, sizeof(*st));
+	st->free_pages = pmm_free_pages(p);
+	st->allocated_pages = p->alloc_pages;
+	st->managed_pages = st->free_pages + p->alloc_pages;
+	st->reserved_pages = p->reserved_pages;
+	st->cached_pages = p->pcp_count;
+	for (unsigned k = 0; k < PMM_ORDERS; k++)
+		st->free_blocks[k] = p->orders[k].free_blocks;
+	st->largest_free_order = p->nonempty ? 31u - (uint32_t)__builtin_clz(p->nonempty)
+	                                     : (p->pcp_count ? 0 : ~0u);
+	st->above_4g_bytes = p->above_4g_bytes;
+	st->metadata_bytes = (uint32_t)p->size;
+	st->span_pages = p->span;
+	st->hole_pages = p->hole_pages + p->self_pages;
+	st->errors = p->errors;
+	st->alloc_failures = p->alloc_failures;
+}
+
+void pmm_print_summary(const struct pmm *p, const char *prefix)
+{
+	struct pmm_stats st;
+	pmm_get_stats(p, &st);
+	mm_printf("%s%u free pages (%u MiB), %u allocated, %u reserved, span %u frames, "
+	          "%u errors, %u failed allocations\n", prefix, st.free_pages, st.free_pages >> 8,
+	          st.allocated_pages, st.reserved_pages, st.span_pages, st.errors, st.alloc_failures);
+	mm_printf("%sfree blocks per order:", prefix);
+	for (unsigned k = 0; k < PMM_ORDERS; k++)
+		mm_printf(" %u:%u", k, st.free_blocks[k]);
+	mm_printf(" (+%u cached)\n", st.cached_pages);
+	mm_printf("%smetadata %u bytes at 0x%llx (%u.%02u bytes/managed page), "
+	          "above 4 GiB %llu MiB unused\n", prefix, st.metadata_bytes,
+	          (unsigned long long)p->mem_pa,
+	          st.managed_pages ? st.metadata_bytes / st.managed_pages : 0,
+	          st.managed_pages ? st.metadata_bytes * 100u / st.managed_pages % 100u : 0,
+	          (unsigned long long)(st.above_4g_bytes >> 20));
+	memmap_print_stats(&p->mstats, prefix);
+}
+
+/* ---- checker ---------------------------------------------------------------- */
+
+struct pmm_chk {                          /* running totals of one check */
+	uint32_t errors;                      /* inconsistencies found */
+	bool verbose;                         /* print the first few */
+	uint32_t free_pages, alloc_pages, reserved, self, hole, cached;
+};
+
+static void pmm_chk_fail(struct pmm_chk *c, const char *what, uint32_t a, uint32_t b)
+{
+	if (c->verbose && c->errors < 8)
+		mm_printf("pmm_check: %s (0x%x, 0x%x)\n", what, a, b);
+	c->errors++;
+}
+
+static void pmm_check_order(const struct pmm *p, unsigned k, struct pmm_chk *c)
+{
+	const struct pmm_order *o = &p->orders[k];
+	const uint64_t *bm = pmm_bm(p);
+	uint32_t bits = p->span >> k, pop = 0;
+	for (uint32_t l = 0; l < o->levels; l++) {
+		uint32_t words = pmm_words(bits);
+		for (uint32_t i = 0; i < words; i++) {
+			uint64_t v = bm[o->lvl_off[l] + i];
+			if (l == 0)
+				pop += (uint32_t)__builtin_popcountll(v);
+			if ((bits % 64) && i == words - 1 && (v >> (bits % 64)))
+				pmm_chk_fail(c, "bits past the end", k, l);
+			if (l > 0) {
+				for (uint32_t b = 0; b < 64 && i * 64 + b < bits; b++)
+					if (((v >> b) & 1) != (bm[o->lvl_off[l - 1] + i * 64 + b] != 0))
+						pmm_chk_fail(c, "summary bit wrong", k, i * 64 + b);
+			}
+		}
+		bits = words;
+	}
+	if (pop != o->free_blocks)
+		pmm_chk_fail(c, "free_blocks count wrong", k, pop);
+	if (((p->nonempty >> k) & 1) != (pop != 0))
+		pmm_chk_fail(c, "nonempty mask wrong", k, pop);
+	c->free_pages += o->free_blocks << k;
+}
+
+/* Frame f of window m is in state b; alloc_end: end of the allocated block being walked. */
+static void pmm_check_frame(const struct pmm *p, const struct pmm_wmask *m, uint32_t f,
+                            uint32_t *alloc_end, struct pmm_chk *c)
+{
+	uint8_t b = pmm_state(p)[f];
+	bool is_free = pmm_mask_test(m->bits, f - m->base);
+	if (is_free && b != FS_FREE)
+		pmm_chk_fail(c, "free frame with non-free state", f, b);
+	if (b & FS_HEAD) {
+		unsigned k = b & 0x7F;
+		if (k > PMM_MAX_ORDER || (f & ((1u << k) - 1)) || f < *alloc_end)
+			pmm_chk_fail(c, "bad allocated head", f, b);
+		else
+			*alloc_end = f + (1u << k);
+		c->alloc_pages += k <= PMM_MAX_ORDER ? 1u << k : 0;
+	} else if (b == FS_FREE) {
+		if (is_free && f < *alloc_end)
+			pmm_chk_fail(c, "free frame inside an allocated block", f, b);
+		if (!is_free && f >= *alloc_end)
+			pmm_chk_fail(c, "orphan frame (neither free nor allocated)", f, b);
+	} else if (f < *alloc_end) {
+		pmm_chk_fail(c, "allocated block covers a non-tail frame", f, b);
+	} else if (b == FS_CACHED) {
+		c->cached++;
+	} else if (b == FS_RESERVED) {
+		c->reserved++;
+	} else if (b == FS_SELF) {
+		c->self++;
+	} else if (b == FS_HOLE) {
+		c->hole++;
+	} else {
+		pmm_chk_fail(c, "unknown state byte", f, b);
+	}
+}
+
+static void pmm_check_windows(const struct pmm *p, struct pmm_chk *c)
+{
+	struct pmm_wmask m;
+	uint32_t alloc_end = 0;
+	for (uint32_t w = 0; w < p->span; w += PMM_WIN) {
+		pmm_window_mask(p, w, &m);
+		if (m.overlaps)
+			pmm_chk_fail(c, "frames in two free blocks", w, m.overlaps);
+		if (m.unmerged)
+			pmm_chk_fail(c, "free buddies not merged", w, m.unmerged);
+		for (uint32_t f = w; f < w + PMM_WIN; f++)
+			pmm_check_frame(p, &m, f, &alloc_end, c);
+	}
+}
+
+static void pmm_check_pcp(const struct pmm *p, struct pmm_chk *c)
+{
+	if (p->pcp_count > PMM_PCP_CAP) {
+		pmm_chk_fail(c, "cache count too large", p->pcp_count, 0);
+		return;
+	}
+	for (uint32_t i = 0; i < p->pcp_count; i++) {
+		uint32_t f = p->pcp[i];
+		if (f >= p->span || pmm_state(p)[f] != FS_CACHED)
+			pmm_chk_fail(c, "cache entry not in cached state", i, f);
+		for (uint32_t j = 0; j < i; j++)
+			if (p->pcp[j] == f)
+				pmm_chk_fail(c, "cache entry twice", i, f);
+	}
+	if (c->cached != p->pcp_count)
+		pmm_chk_fail(c, "cached frames != cache count", c->cached, p->pcp_count);
+}
+
+static bool pmm_check_header(const struct pmm *p, struct pmm_chk *c)
+{
+	if (!pmm_header_ok(p, p->size)) {
+		pmm_chk_fail(c, "header invalid", p->magic, p->span);
+		return false;
+	}
+	return true;
+}
+
+uint32_t pmm_check(const struct pmm *p, bool verbose)
+{
+	struct pmm_chk c;
+	mm_memset(&c, 0, sizeof(c));
+	c.verbose = verbose;
+	if (!pmm_check_header(p, &c))
+		return c.errors;
+	for (unsigned k = 0; k < PMM_ORDERS; k++)
+		pmm_check_order(p, k, &c);
+	if (c.free_pages != p->buddy_pages)
+		pmm_chk_fail(&c, "buddy_pages wrong", c.free_pages, p->buddy_pages);
+	pmm_check_windows(p, &c);
+	pmm_check_pcp(p, &c);
+	if (c.alloc_pages != p->alloc_pages)
+		pmm_chk_fail(&c, "alloc_pages wrong", c.alloc_pages, p->alloc_pages);
+	if (c.reserved != p->reserved_pages || c.self != p->self_pages || c.hole != p->hole_pages)
+		pmm_chk_fail(&c, "reserved/self/hole counts wrong", c.reserved, p->reserved_pages);
+	if (pmm_state(p)[0] != FS_HOLE)
+		pmm_chk_fail(&c, "frame 0 is not a hole", pmm_state(p)[0], 0);
+	return c.errors;
+}

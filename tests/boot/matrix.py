@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""matrix.py: the QEMU boot matrix of mmboot (issue 2), printed as TAP.
+
+Theory
+------
+Boots build/BOOTX64.EFI (tools/run-qemu.sh) in a set of configurations that
+together cover every value the issue asks for, without the full cross
+product:
+
+    memory   64M 256M 1G 3G 6G   (q35 puts RAM above 2 GiB past 4 GiB once
+                                  -m >= 2816M; pc past 3 GiB once -m >= 3584M)
+    machine  q35 pc
+    firmware code (OVMF_CODE.fd, 2 MiB)  code4m (OVMF_CODE_4M.fd)
+    cpus     -smp 1, -smp 2
+
+MATRIX_JOBS (default 2) boots run at a time, the slowest first. Each boot
+is checked for:
+
+  exit    run-qemu.sh exit status 0 (the kernel wrote 0x10 to isa-debug-exit)
+  loader  banner, firmware line, the memory-map table ("memory map: N
+          descriptors" followed by exactly N rows numbered 0..N-1, each with
+          end > start and pages == (end - start) / 4 KiB), the usable-memory
+          line: usable RAM <= -m and >= 80% of -m minus 8 MiB, and RAM above
+          4 GiB present exactly when QEMU's layout puts some there (within
+          16 MiB of the expected amount)
+  kernel  the kernel-stage banner, paging on (PG 1, PAE 0), its memory line
+          agreeing with the loader's, and a KTAP block: "KTAP version 1", a
+          plan "1..N", then exactly N results numbered 1..N in order
+
+TAP output (what tests/run-tests.sh counts), per configuration:
+
+    ok 1 - q35-256M-code: boot (exit status, loader report, map table, kernel report, KTAP plan)
+    ok 2 - q35-256M-code: boot_info_valid
+    ...                      one line per kernel KTAP result
+    not ok 9 - q35-256M-code: region_lazy_commit_64m
+
+A kernel test that fails carries its "# name: ..." diagnostics below its
+line. A boot check that fails prints the reasons and the whole serial log.
+Every echoed line starts with "# ". Artifacts: build/test-artifacts/boot/
+<config>/serial.log, run.txt (run-qemu.sh's messages), dumps/ (what the
+loader saved in the image's mmboot/ folder).
+
+Environment: MATRIX_JOBS, MATRIX_ONLY=cfg,cfg (subset), MATRIX_TIMEOUT
+(seconds per boot, default 150), EFI (default build/BOOTX64.EFI).
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ART = os.path.join(ROOT, "build", "test-artifacts", "boot")
+MIB = 1024 * 1024
+
+# (name, machine, memory MiB, firmware, cpus); slowest (most RAM) first.
+CONFIGS = [
+    ("q35-6G-code", "q35", 6144, "code", 1),
+    ("pc-6G-code4m-smp2", "pc", 6144, "code4m", 2),
+    ("q35-3G-code4m", "q35", 3072, "code4m", 1),
+    ("pc-3G-code", "pc", 3072, "code", 1),
+    ("pc-1G-code", "pc", 1024, "code", 1),
+    ("q35-1G-code-smp2", "q35", 1024, "code", 2),
+    ("q35-256M-code", "q35", 256, "code", 1),
+    ("pc-256M-code4m-smp2", "pc", 256, "code4m", 2),
+    ("q35-64M-code4m", "q35", 64, "code4m", 1),
+]
+
+ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
+RE_MAP_HEAD = re.compile(r"^memory map: (\d+) descriptors of (\d+) bytes")
+RE_MAP_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+([0-9a-fA-F]{16})\s+([0-9a-fA-F]{16})\s+(\d+)\s+[0-9a-fA-F]+\s*$")
+RE_USABLE = re.compile(r"usable after ExitBootServices: (\d+) KiB below 4 GiB, (\d+) KiB above 4 GiB")
+RE_KMEM = re.compile(r"^memory: .*usable RAM (\d+) KiB below 4 GiB, (\d+) KiB above 4 GiB")
+RE_PAGING = re.compile(r"^paging: cr0 .*\(PG (\d) WP (\d) PSE (\d) PAE (\d)\)")
+RE_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
+RE_RESULT = re.compile(r"^(ok|not ok) (\d+)(?: -)? (\S+)(.*)$")
+
+
+def above_4g_mib(machine, mem_mib):
+    """RAM QEMU places above 4 GiB for -m mem_mib (hw/i386/pc_q35.c, pc_piix.c)."""
+    if machine == "q35":
+        return mem_mib - 2048 if mem_mib >= 2816 else 0
+    return mem_mib - 3072 if mem_mib >= 3584 else 0
+
+
+def boot(cfg, efi, timeout):
+    name, machine, mem, fw, smp = cfg
+    out = os.path.join(ART, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    log = os.path.join(out, "serial.log")
+    env = dict(os.environ, EFI=efi, MACHINE=machine, MEM="%dM" % mem, FW=fw, SMP=str(smp),
+               SERIAL_LOG=log, SERIAL_STDIO="0", TIMEOUT=str(timeout),
+               DUMPS=os.path.join(out, "dumps"))
+    for k in ("IMG", "EXTRA", "DEBUG", "KEEP", "ACCEL"):
+        env.pop(k, None)
+    t0 = time.monotonic()
+    p = subprocess.run([os.path.join(ROOT, "tools", "run-qemu.sh")], cwd=ROOT, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       errors="replace", check=False)
+    secs = time.monotonic() - t0
+    with open(os.path.join(out, "run.txt"), "w") as f:
+        f.write(p.stdout)
+    try:
+        with open(log, "rb") as f:
+            serial = f.read().decode("utf-8", "replace")
+    except OSError:
+        serial = ""
+    return p.returncode, p.stdout, ANSI.sub("", serial).split("\n"), secs
+
+
+def check_map(lines, problems):
+    """The memory-map table: header, N rows numbered 0..N-1, consistent rows."""
+    head = next((i for i, l in enumerate(lines) if RE_MAP_HEAD.match(l)), None)
+    if head is None:
+        problems.append("loader: no 'memory map: N descriptors' line")
+        return
+    n = int(RE_MAP_HEAD.match(lines[head]).group(1))
+    rows = [RE_MAP_ROW.match(l) for l in lines[head + 1:head + 3 + n]]
+    rows = [r for r in rows if r]
+    if len(rows) != n:
+        problems.append("loader: map table has %d rows, header says %d" % (len(rows), n))
+    for i, r in enumerate(rows):
+        idx, start, end, pages = int(r.group(1)), int(r.group(3), 16), int(r.group(4), 16), int(r.group(5))
+        if idx != i or end <= start or (end - start) != pages * 4096:
+            problems.append("loader: bad map row %d: %s" % (i, r.group(0).strip()))
+            break
+
+
+def check_memory(cfg, lines, problems):
+    name, machine, mem, fw, smp = cfg
+    usable = [RE_USABLE.search(l) for l in lines]
+    usable = [u for u in usable if u]
+    kmem = [RE_KMEM.match(l) for l in lines]
+    kmem = [k for k in kmem if k]
+    if not usable:
+        problems.append("loader: no 'usable after ExitBootServices' line")
+        return
+    below, above = int(usable[0].group(1)), int(usable[0].group(2))
+    total_mib = (below + above) / 1024
+    if total_mib > mem or total_mib < 0.8 * mem - 8:
+        problems.append("loader: %.1f MiB usable with -m %dM (expected between 80%% - 8 MiB and 100%%)"
+                        % (total_mib, mem))
+    want = above_4g_mib(machine, mem)
+    if not (want - 16 <= above / 1024 <= want):
+        problems.append("loader: %.1f MiB usable above 4 GiB, QEMU's layout has %d MiB there"
+                        % (above / 1024, want))
+    if not kmem:
+        problems.append("kernel: no 'memory: ... usable RAM' line")
+    elif (int(kmem[0].group(1)), int(kmem[0].group(2))) != (below, above):
+        problems.append("kernel: usable RAM %s/%s KiB below/above 4 GiB, the loader said %d/%d"
+                        % (kmem[0].group(1), kmem[0].group(2), below, above))
+
+
+def parse_ktap(lines, problems):
+    """[(ok, num, name, [diagnostics])] from the kernel's KTAP block."""
+    try:
+        start = lines.index("KTAP version 1")
+    except ValueError:
+        problems.append("kernel: no 'KTAP version 1' line")
+        return []
+    plan = None
+    results, diag = [], []
+    for l in lines[start + 1:]:
+        if plan is None:
+            m = RE_PLAN.match(l)
+            if m:
+                plan = int(m.group(1))
+            elif l.strip() and not l.startswith("#"):
+                problems.append("kernel: KTAP header not followed by a plan: %r" % l)
+                return []
+            continue
+        m = RE_RESULT.match(l)
+        if m:
+            results.append((m.group(1) == "ok", int(m.group(2)), m.group(3), diag))
+            diag = []
+        elif l.startswith("#"):
+            diag.append(l)
+    if plan is None:
+        problems.append("kernel: KTAP block without a plan")
+        return results
+    nums = [r[1] for r in results]
+    if nums != list(range(1, plan + 1)):
+        problems.append("kernel: KTAP plan 1..%d but results numbered %s" % (plan, nums[:40]))
+    return results
+
+
+def check(cfg, rc, lines):
+    """(problems, ktap results, summary) of one boot."""
+    problems = []
+    if rc == 1:
+        problems.append("exit: the kernel reported failure (status 0x11)")
+    elif rc != 0:
+        problems.append("exit: run-qemu.sh exit status %d (no pass/fail status from the kernel)" % rc)
+    text = "\n".join(lines)
+    for what, pat in (("loader banner", r"^mmboot loader"),
+                      ("loader firmware line", r"^firmware: .*UEFI \d"),
+                      ("kernel banner", r"^mmboot kernel stage"),
+                      ("kernel PASS line", r"^mmboot: PASS")):
+        if not re.search(pat, text, re.M):
+            problems.append("missing %s (/%s/)" % (what, pat))
+    check_map(lines, problems)
+    check_memory(cfg, lines, problems)
+    pg = next((RE_PAGING.match(l) for l in lines if RE_PAGING.match(l)), None)
+    if not pg:
+        problems.append("kernel: no 'paging: cr0 ...' line")
+    elif (pg.group(1), pg.group(4)) != ("1", "0"):
+        problems.append("kernel: paging state %s (want PG 1, PAE 0)" % pg.group(0))
+    results = parse_ktap(lines, problems)
+    return problems, results
+
+
+def main():
+    efi = os.environ.get("EFI", os.path.join(ROOT, "build", "BOOTX64.EFI"))
+    jobs = int(os.environ.get("MATRIX_JOBS", "2"))
+    timeout = int(os.environ.get("MATRIX_TIMEOUT", "150"))
+    only = [s for s in os.environ.get("MATRIX_ONLY", "").split(",") if s]
+    configs = [c for c in CONFIGS if not only or c[0] in only]
+    if not os.path.exists(efi):
+        print("not ok 1 - boot matrix: %s does not exist (make build/BOOTX64.EFI)" % efi)
+        return 1
+    os.makedirs(ART, exist_ok=True)
+    # Boot a snapshot: a rebuild during the run must not mix two loaders.
+    snap = os.path.join(ART, "BOOTX64.EFI")
+    shutil.copyfile(efi, snap)
+    efi = snap
+    print("# boot matrix: %d configurations, %d at a time, %s" % (len(configs), jobs, efi))
+    t0 = time.monotonic()
+    n, failed = 0, 0
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futs = [(c, pool.submit(boot, c, efi, timeout)) for c in configs]
+        for cfg, fut in futs:
+            rc, runmsg, lines, secs = fut.result()
+            problems, results = check(cfg, rc, lines)
+            name = cfg[0]
+            n += 1
+            ok = not problems
+            failed += not ok
+            print("%s %d - %s: boot (exit status, loader report, map table, kernel report, KTAP plan)"
+                  % ("ok" if ok else "not ok", n, name))
+            print("# %s: %.1f s, %d kernel tests" % (name, secs, len(results)))
+            if not ok:
+                for p in problems:
+                    print("#   reason: %s" % p)
+                for l in runmsg.splitlines():
+                    print("#   %s" % l)
+                print("# ---- serial log of %s (build/test-artifacts/boot/%s/serial.log)" % (name, name))
+                for l in lines:
+                    print("# | %s" % l)
+            for good, num, tname, diag in results:
+                n += 1
+                failed += not good
+                print("%s %d - %s: %s" % ("ok" if good else "not ok", n, name, tname))
+                if not good:
+                    for d in diag:
+                        print("#   %s" % d.lstrip("# "))
+            sys.stdout.flush()
+    print("1..%d" % n)
+    print("# boot matrix: %d configurations in %.1f s wall time, %d of %d checks failed"
+          % (len(configs), time.monotonic() - t0, failed, n))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+/*
+ * libFuzzer target: operation sequences into the buddy PMM, against a model
+ * with one state per frame (hole, free, allocated, reserved).
+ *
+ * Input: byte 0 shapes the map (where holes and a loader range fall), then
+ * 4 bytes per operation: [op, order/flags, index lo, index hi]. Operations:
+ * alloc (any order, zone flags), free of a live block, free of an arbitrary
+ * (pa, order) whose expected error the model computes, reserve and release
+ * of a range. After each operation the free-page count must match the
+ * model; every 16 operations and at the end pmm_check must find nothing.
+ * A "no memory" answer is checked against the model: there must be no
+ * aligned free run of that order below the zone limit.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+#include "host_env.h"
+
+#define SPAN 4096u                    /* 16 MiB of frames */
+#define MAX_LIVE 512u
+enum { M_HOLE = 0, M_FREE, M_ALLOC, M_RESERVED };
+
+static uint8_t model[SPAN];
+static uint32_t model_free;
+static struct { uint32_t pfn; uint32_t order; } live[MAX_LIVE];
+static uint32_t n_live;
+static struct pmm *pmm;
+static uint64_t meta[(1u << 20) / 8];
+
+#define USABLE_MASK (MEMMAP_CLASS_BIT(MEMMAP_USABLE) | MEMMAP_CLASS_BIT(MEMMAP_BOOT_SERVICES))
+
+static uint32_t build_map(uint8_t shape, struct memmap_range *map)
+{
+	uint64_t hole = MiB(2) + (uint64_t)(shape & 0x0f) * KiB(256) + (shape & 0x10 ? 0x3000 : 0);
+	uint64_t ldr = MiB(9) + (uint64_t)((shape >> 5) % 6) * MiB(1);
+	uint32_t n = 0;
+	map[n++] = (struct memmap_range){ 0, 0xa0000, MEMMAP_USABLE, 0 };
+	map[n++] = (struct memmap_range){ MiB(1), hole, MEMMAP_USABLE, 0 };
+	map[n++] = (struct memmap_range){ hole, hole + KiB(64), MEMMAP_MMIO, 0 };
+	map[n++] = (struct memmap_range){ hole + KiB(64), ldr, MEMMAP_BOOT_SERVICES, 0 };
+	map[n++] = (struct memmap_range){ ldr, ldr + MiB(1), MEMMAP_LOADER, 0 };
+	map[n++] = (struct memmap_range){ ldr + MiB(1), MiB(16), MEMMAP_USABLE, 0 };
+	return n;
+}
+
+static void model_init(const struct memmap_range *map, uint32_t n)
+{
+	memset(model, M_HOLE, sizeof(model));
+	model_free = n_live = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!(MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK))
+			continue;
+		uint8_t v = (MEMMAP_CLASS_BIT(map[i].cls) & USABLE_MASK) ? M_FREE : M_RESERVED;
+		for (uint64_t f = map[i].start >> 12; f < map[i].end >> 12; f++)
+			model[f] = f == 0 ? M_HOLE : (f < 256 ? M_RESERVED : v);
+	}
+	for (uint32_t f = 0; f < SPAN; f++)
+		model_free += model[f] == M_FREE;
+}
+
+static uint32_t limit_of(unsigned flags)
+{
+	return (flags & PMM_ZONE_1M) ? 256 : SPAN;   /* the 16 MiB zone is all of SPAN */
+}
+
+static bool model_has_run(unsigned order, uint32_t limit)
+{
+	uint32_t len = 1u << order;
+	for (uint32_t f = 0; f + len <= limit; f += len) {
+		uint32_t i = 0;
+		while (i < len && model[f + i] == M_FREE)
+			i++;
+		if (i == len)
+			return true;
+	}
+	return false;
+}
+
+static void do_alloc(unsigned order, unsigned flags)
+{
+	paddr_t pa = pmm_alloc(pmm, order, flags);
+	if (pa == PADDR_NONE) {
+		if (model_has_run(order, limit_of(flags)))
+			abort();
+		return;
+	}
+	uint32_t pfn = (uint32_t)(pa >> 12), len = 1u << order;
+	if ((pfn & (len - 1)) || pfn + len > limit_of(flags))
+		abort();
+	for (uint32_t i = 0; i < len; i++) {
+		if (model[pfn + i] != M_FREE)
+			abort();
+		model[pfn + i] = M_ALLOC;
+	}
+	model_free -= len;
+	if (n_live == MAX_LIVE) {
+		if (pmm_free(pmm, pa, order) != 0)
+			abort();
+		memset(model + pfn, M_FREE, len);
+		model_free += len;
+		return;
+	}
+	live[n_live].pfn = pfn;
+	live[n_live++].order = order;
+}
+
+static void do_free_live(uint32_t idx)
+{
+	if (!n_live)
+		return;
+	idx %= n_live;
+	uint32_t pfn = live[idx].pfn, len = 1u << live[idx].order;
+	if (pmm_free(pmm, (paddr_t)pfn << 12, live[idx].order) != 0)
+		abort();
+	memset(model + pfn, M_FREE, len);
+	model_free += len;
+	live[idx] = live[--n_live];
+}
+
+static int expected_free_error(uint32_t pfn, unsigned order)
+{
+	if (order > PMM_MAX_ORDER)
+		return -MM_EINVAL;
+	if (pfn >= SPAN)
+		return -MM_ERANGE;
+	if (pfn & ((1u << order) - 1))
+		return -MM_EALIGN;
+	for (uint32_t i = 0; i < n_live; i++) {
+		uint32_t s = live[i].pfn, e = s + (1u << live[i].order);
+		if (pfn == s)
+			return live[i].order == order ? 0 : -MM_EORDER;
+		if (pfn > s && pfn < e)
+			return -MM_ENOTALLOC;
+	}
+	return model[pfn] == M_FREE ? -MM_EDOUBLEFREE : -MM_ERESERVED;
+}
+
+static void do_free_any(uint32_t pfn, unsigned order)
+{
+	int want = expected_free_error(pfn, order);
+	if (want == 0)
+		return;
+	if (pmm_free(pmm, (paddr_t)pfn << 12, order) != want)
+		abort();
+}
+
+static void do_range(uint32_t s, uint32_t len, bool release)
+{
+	uint32_t e = s + len > SPAN ? SPAN : s + len;
+	int want = 0;
+	uint32_t count = 0;
+	for (uint32_t f = s; f < e; f++) {
+		if (model[f] == M_ALLOC)
+			want = -MM_EBUSY;
+		else if (release && model[f] == M_FREE && !want)
+			want = -MM_EDOUBLEFREE;
+		count += model[f] == (release ? M_RESERVED : M_FREE);
+	}
+	int got = release ? pmm_release_range(pmm, (paddr_t)s << 12, (paddr_t)e << 12)
+	                  : pmm_reserve(pmm, (paddr_t)s << 12, (paddr_t)e << 12);
+	if (got != (want ? want : (int)count))
+		abort();
+	for (uint32_t f = s; f < e && !want; f++) {
+		if (release && model[f] == M_RESERVED) {
+			model[f] = M_FREE;
+			model_free++;
+		} else if (!release && model[f] == M_FREE) {
+			model[f] = M_RESERVED;
+			model_free--;
+		}
+	}
+}
+
+static void do_op(const uint8_t *b)
+{
+	uint32_t idx = b[2] | (uint32_t)b[3] << 8;
+	unsigned order = b[1] % 11, flags = (b[1] >> 4) % 4 == 3 ? PMM_ZONE_1M
+	                                    : ((b[1] >> 4) % 4 == 2 ? PMM_ZONE_16M : 0);
+	switch (b[0] % 8) {
+	case 0: case 1: case 2: do_alloc(order, flags); break;
+	case 3: case 4: do_free_live(idx); break;
+	case 5: do_free_any(idx % (SPAN + 16), b[1] % 12); break;
+	case 6: do_range(idx % SPAN, b[1] % 80, false); break;
+	case 7: do_range(idx % SPAN, b[1] % 80, true); break;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	host_log_set(HOST_LOG_QUIET);
+	struct memmap_range map[8];
+	uint32_t n = build_map(data[0], map);
+	uint64_t need = pmm_metadata_size(map, n);
+	if (need > sizeof(meta))
+		abort();
+	pmm = pmm_init(meta, need, PADDR_NONE, map, n, USABLE_MASK);
+	if (!pmm)
+		abort();
+	model_init(map, n);
+	if (pmm_free_pages(pmm) != model_free)
+		abort();
+	uint32_t ops = 0;
+	for (size_t off = 1; off + 4 <= size && ops < 2000; off += 4, ops++) {
+		do_op(data + off);
+		if (pmm_free_pages(pmm) != model_free)
+			abort();
+		if (ops % 16 == 0 && pmm_check(pmm, false) != 0)
+			abort();
+	}
+	while (n_live)
+		do_free_live(0);
+	if (pmm_check(pmm, true) != 0 || pmm_free_pages(pmm) != model_free)
+		abort();
+	return 0;
+}

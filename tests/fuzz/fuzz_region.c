@@ -1,0 +1,282 @@
+/*
+ * Differential fuzzer of the region VMM over the simulated MMU.
+ *
+ * Input: a sequence of operations (create, destroy, grow, commit, decommit,
+ * touch-read, touch-write, touch anywhere), 4 bytes each, on up to 16 region
+ * slots of a machine with 8 MiB of RAM (so running out of frames happens).
+ * A model keeps, per region, every page's state and the byte last written to
+ * it. After every step:
+ *   - region_check() finds nothing;
+ *   - live regions never overlap and their sizes match the model;
+ *   - committed pages are exactly those touched or committed (per region);
+ *   - PMM frames in use since start-up == owned committed pages (regions +
+ *     the layer's own pool) + page tables created since start-up;
+ *   - a read returns the byte last written (0 for a fresh page);
+ *   - faults on guard pages / outside regions / writes to read-only regions
+ *     are refused with the documented error; -MM_ENOMEM only when the PMM is
+ *     (nearly) empty.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mmboot/region.h>
+#include <mmboot/paging.h>
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+#include "host_env.h"
+#include "mmu_sim.h"
+
+#define SLOTS 16
+#define RAM   MiB(8)
+
+struct mslot {
+	struct region *r;        /* live region or NULL */
+	vaddr_t span_lo;         /* span start */
+	uint32_t span;           /* span pages incl. guards */
+	uint32_t guard;          /* 0/1 */
+	uint32_t flags;          /* create flags */
+	uint8_t *st;             /* per page: 0 reserved, 1 committed, 3 guard */
+	uint8_t *data;           /* per page: byte last written at the probe offset */
+};
+
+static struct mslot slots[SLOTS];
+static uint32_t free0, tables0, owned0;
+
+#define FAIL(...) do { fprintf(stderr, "fuzz_region: " __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
+
+static void slot_clear(struct mslot *s)
+{
+	free(s->st);
+	free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+static uint32_t probe_off(uint32_t page) { return (page * 61u) % (PAGE_SIZE - 1); }
+
+static void op_create(uint8_t a, uint8_t b, uint8_t c)
+{
+	struct mslot *s = &slots[a % SLOTS];
+	if (s->r)
+		return;
+	uint32_t pages = (c & 0x80) ? 1u + (uint32_t)b * 16u : 1u + (b & 63u);
+	uint32_t flags = (c & 1 ? REGION_WRITE : 0) | (c & 2 ? REGION_GUARD : 0) |
+	                 ((c & 0x1c) == 0x1c ? REGION_COMMIT : 0);
+	struct region *r = region_create(pages * PAGE_SIZE, flags, "fz");
+	if (!r) {
+		if (pmm_free_pages(mmu_sim_pmm()) > 3 + pages + pages / 1024)
+			FAIL("create of %u pages failed with %u frames free", pages, pmm_free_pages(mmu_sim_pmm()));
+		return;
+	}
+	struct region_info in;
+	region_get_info(r, &in);
+	s->r = r;
+	s->guard = (flags & REGION_GUARD) ? 1 : 0;
+	s->span_lo = in.span_lo;
+	s->span = pages + 2 * s->guard;
+	s->flags = flags;
+	s->st = calloc(s->span + 4096 * 2, 1);
+	s->data = calloc(s->span + 4096 * 2, 1);
+	if (s->guard)
+		s->st[0] = s->st[s->span - 1] = 3;
+	if (flags & REGION_COMMIT)
+		for (uint32_t i = s->guard; i < s->span - s->guard; i++)
+			s->st[i] = 1;
+}
+
+static void op_destroy(uint8_t a)
+{
+	struct mslot *s = &slots[a % SLOTS];
+	if (!s->r)
+		return;
+	if (region_destroy(s->r))
+		FAIL("destroy refused");
+	slot_clear(s);
+}
+
+static void op_grow(uint8_t a, uint8_t b)
+{
+	struct mslot *s = &slots[a % SLOTS];
+	if (!s->r || (s->flags & REGION_COMMIT))
+		return;
+	uint32_t extra = 1u + (b & 31u) + ((b & 0x80) ? 1000u : 0u);
+	uint32_t usable = s->span - 2 * s->guard;
+	int rc = region_grow(s->r, (usable + extra) * PAGE_SIZE);
+	if (rc == -MM_ENOMEM)
+		return;
+	if (rc)
+		FAIL("grow: %d", rc);
+	uint8_t *st = calloc(s->span + extra, 1), *d = calloc(s->span + extra, 1);
+	memcpy(st, s->st, s->span);
+	memcpy(d, s->data, s->span);
+	if (s->guard) {
+		st[s->span - 1] = 0;
+		st[s->span + extra - 1] = 3;
+	}
+	free(s->st);
+	free(s->data);
+	s->st = st;
+	s->data = d;
+	s->span += extra;
+}
+
+/* Range [first, first+n) of usable pages from two bytes. */
+static void pick_range(const struct mslot *s, uint8_t b, uint8_t c, uint32_t *first, uint32_t *n)
+{
+	uint32_t usable = s->span - 2 * s->guard;
+	*first = ((uint32_t)b * 7919u + c) % usable;
+	*n = 1 + c % (usable - *first);
+	*first += s->guard;
+}
+
+static void op_commit(uint8_t a, uint8_t b, uint8_t c, bool commit)
+{
+	struct mslot *s = &slots[a % SLOTS];
+	if (!s->r)
+		return;
+	uint32_t first, n;
+	pick_range(s, b, c, &first, &n);
+	vaddr_t va = s->span_lo + first * PAGE_SIZE;
+	int rc = commit ? region_commit(s->r, va, n) : region_decommit(s->r, va, n);
+	if (rc == -MM_ENOMEM && commit) {  /* all or nothing: the model stays as it was */
+		uint32_t need = 0;
+		for (uint32_t i = first; i < first + n; i++)
+			need += !s->st[i];
+		if (pmm_free_pages(mmu_sim_pmm()) >= need + n / 1024 + 2)
+			FAIL("commit of %u pages: ENOMEM with %u frames free", need, pmm_free_pages(mmu_sim_pmm()));
+		return;
+	}
+	if (rc)
+		FAIL("%scommit: %d", commit ? "" : "de", rc);
+	for (uint32_t i = first; i < first + n; i++) {
+		if (commit && !s->st[i])
+			s->data[i] = 0;
+		if (!commit)
+			s->data[i] = 0;
+		s->st[i] = commit ? 1 : 0;
+	}
+}
+
+static int expected_refusal(const struct mslot *s, uint32_t i, bool write)
+{
+	if (s->st[i] == 3)
+		return -MM_ERESERVED;
+	if (write && !(s->flags & REGION_WRITE))
+		return -MM_EEXIST;
+	return 0;
+}
+
+static void op_touch(uint8_t a, uint8_t b, uint8_t c, bool write)
+{
+	struct mslot *s = &slots[a % SLOTS];
+	if (!s->r)
+		return;
+	uint32_t i = ((uint32_t)b * 257u + c) % s->span;
+	vaddr_t va = s->span_lo + i * PAGE_SIZE + probe_off(i);
+	int rc = mmu_sim_touch(va, write), want = expected_refusal(s, i, write);
+	if (rc == -MM_ENOMEM && !s->st[i] && pmm_free_pages(mmu_sim_pmm()) <= 1)
+		return;
+	if (rc != want)
+		FAIL("touch %s page %u of span %u (state %u): %d, expected %d", write ? "write" : "read",
+		     i, s->span, s->st[i], rc, want);
+	if (rc)
+		return;
+	uint8_t *p = arch_va_ptr(va);
+	if (!s->st[i])
+		s->data[i] = 0;
+	s->st[i] = 1;
+	if (*p != s->data[i])
+		FAIL("page %u reads 0x%02x, model 0x%02x", i, *p, s->data[i]);
+	if (write) {
+		*p = c ? c : 1;
+		s->data[i] = *p;
+	}
+}
+
+static void op_touch_anywhere(uint8_t a, uint8_t b, uint8_t c)
+{
+	vaddr_t va = mmu_sim_kernel_end() + (((uint32_t)a << 16 | (uint32_t)b << 8 | c) * PAGE_SIZE) % MiB(64);
+	for (int k = 0; k < SLOTS; k++) {
+		const struct mslot *s = &slots[k];
+		if (s->r && va >= s->span_lo && va < s->span_lo + s->span * PAGE_SIZE)
+			return;                          /* a slot's page: op_touch covers it */
+	}
+	if (mmu_sim_touch(va, true) != -MM_ENOENT)       /* free arena space */
+		FAIL("touch outside every region at 0x%08x not refused", va);
+}
+
+static void check_model(void)
+{
+	if (region_check(true))
+		FAIL("region_check");
+	struct region_stats st;
+	region_get_stats(&st);
+	uint32_t committed = 0;
+	for (int k = 0; k < SLOTS; k++) {
+		const struct mslot *s = &slots[k];
+		if (!s->r)
+			continue;
+		struct region_info in;
+		region_get_info(s->r, &in);
+		uint32_t c = 0;
+		for (uint32_t i = 0; i < s->span; i++)
+			c += s->st[i] == 1;
+		if (in.committed != c || in.span_pages != s->span || in.span_lo != s->span_lo)
+			FAIL("slot %d: committed %u model %u span %u/%u", k, in.committed, c, in.span_pages, s->span);
+		committed += c;
+		for (int j = 0; j < SLOTS; j++) {
+			const struct mslot *o = &slots[j];
+			if (j != k && o->r && o->span_lo < s->span_lo + s->span * PAGE_SIZE &&
+			    s->span_lo < o->span_lo + o->span * PAGE_SIZE)
+				FAIL("slots %d and %d overlap", k, j);
+		}
+	}
+	if (st.committed_owned != committed + st.meta_committed)
+		FAIL("owned committed %u, model %u + meta %u", st.committed_owned, committed, st.meta_committed);
+	uint32_t used = free0 - pmm_free_pages(mmu_sim_pmm());
+	if (used + owned0 != st.committed_owned + arch_page_tables() - tables0)
+		FAIL("PMM frames in use %u != committed %u + tables %u", used,
+		     st.committed_owned - owned0, arch_page_tables() - tables0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	host_log_set(HOST_LOG_QUIET);
+	for (int k = 0; k < SLOTS; k++)
+		slot_clear(&slots[k]);
+	if (mmu_sim_setup((uint32_t)RAM, 16))
+		FAIL("setup");
+	struct region_stats st;
+	region_get_stats(&st);
+	free0 = pmm_free_pages(mmu_sim_pmm());
+	tables0 = arch_page_tables();
+	owned0 = st.committed_owned;
+	for (size_t at = 0; at + 4 <= size && at < 4 * 400; at += 4) {
+		uint8_t op = data[at], a = data[at + 1], b = data[at + 2], c = data[at + 3];
+		switch (op % 8) {
+		case 0: op_create(a, b, c); break;
+		case 1: op_destroy(a); break;
+		case 2: op_grow(a, b); break;
+		case 3: op_commit(a, b, c, true); break;
+		case 4: op_commit(a, b, c, false); break;
+		case 5: op_touch(a, b, c, false); break;
+		case 6: op_touch(a, b, c, true); break;
+		default: op_touch_anywhere(a, b, c); break;
+		}
+		check_model();
+	}
+	for (int k = 0; k < SLOTS; k++)
+		if (slots[k].r)
+			op_destroy((uint8_t)k);
+	check_model();
+	struct region_stats end;
+	region_get_stats(&end);
+	/* the pool may have committed more of region-meta's reserved pages */
+	if (end.regions != st.regions ||
+	    end.reserved + end.meta_committed != st.reserved + st.meta_committed)
+		FAIL("regions left: %u (start %u), reserved %u (start %u)", end.regions, st.regions,
+		     end.reserved, st.reserved);
+	return 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * The slab heap on its production page source, the region layer
+ * (mm/kmem_region.c over mm/region.c), on the host MMU simulator
+ * (tests/host/mmu_sim.c): slabs and large blocks become committed region
+ * pages whose frames come from the PMM, and everything freed goes back --
+ * the region layer's committed count and the PMM's used frames return to
+ * their starting values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <mmboot/kmem.h>
+#include <mmboot/paging.h>
+#include <mmboot/region.h>
+#include "host_env.h"
+#include "mmu_sim.h"
+
+static struct kmem_region_source src;
+static uint32_t pmm_used0, region_committed0;
+
+static int setup(void **state)
+{
+	(void)state;
+	if (mmu_sim_setup(64u << 20, 64) != 0)
+		return -1;
+	struct region_stats rs;
+	region_get_stats(&rs);
+	pmm_used0 = mmu_sim_pmm_used() - rs.meta_committed - arch_page_tables();
+	region_committed0 = rs.committed_owned - rs.meta_committed;
+	if (kmem_region_source_init(&src, 32u << 20) != 0)
+		return -1;
+	return kmem_init(&src.ps, KMEM_INIT_DEBUG, 99);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	uint32_t leaked = kmem_fini();
+	int err = kmem_region_source_fini(&src);
+	return leaked || err ? -1 : 0;
+}
+
+static void test_heap_on_regions(void **state)
+{
+	(void)state;
+	static void *objs[20000];
+	static uint32_t sizes[20000];
+	uint32_t seed = 1;
+	struct region_stats rs;
+	for (uint32_t i = 0; i < 20000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		sizes[i] = i % 97 == 0 ? 4096 + (seed >> 20) : 1 + (seed >> 16) % 2048;
+		objs[i] = kmalloc(sizes[i], KM_NORMAL);
+		assert_non_null(objs[i]);
+		memset(objs[i], (int)(i & 0xff), sizes[i]);
+	}
+	struct kmem_stats ks;
+	struct region_info ri;
+	kmem_get_stats(&ks);
+	/* every committed heap page is a committed page of the heap region */
+	assert_int_equal(region_get_info(src.region, &ri), 0);
+	assert_int_equal(ri.committed, ks.committed_pages);
+	assert_true(ks.committed_pages > 2000);
+	assert_true(mmu_sim_pmm_used() >= pmm_used0 + ks.committed_pages);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(region_check(true), 0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		const uint8_t *p = objs[i];
+		for (uint32_t b = 0; b < sizes[i]; b += 61)
+			assert_int_equal(p[b], i & 0xff);
+		kfree(objs[i]);
+	}
+	for (struct kmem_cache *c = kmem_cache_next(NULL); c; c = kmem_cache_next(c))
+		kmem_cache_shrink(c);
+	assert_int_equal(kmem_check(true), 0);
+	kmem_get_stats(&ks);
+	assert_int_equal(region_get_info(src.region, &ri), 0);
+	assert_int_equal(ri.committed, ks.committed_pages);
+	assert_int_equal(ks.large_blocks, 0);
+	/* only descriptor pages and the cache-of-caches slabs stay */
+	uint64_t held = 0;
+	for (struct kmem_cache *c = kmem_cache_next(NULL); c; c = kmem_cache_next(c)) {
+		struct kmem_cache_stats cs;
+		kmem_cache_get_stats(c, &cs);
+		if (strcmp(cs.name, "kmem_cache") != 0)
+			assert_int_equal(cs.bytes_held, 0);
+		held += cs.bytes_held;
+	}
+	assert_int_equal(ks.committed_pages, ks.meta_pages + held / PAGE_SIZE);
+	assert_int_equal(kmem_fini(), 0);
+	assert_int_equal(kmem_region_source_fini(&src), 0);
+	/* the region layer's own metadata pool and page tables may keep pages */
+	region_get_stats(&rs);
+	assert_int_equal(rs.committed_owned - rs.meta_committed, region_committed0);
+	assert_int_equal(mmu_sim_pmm_used() - rs.meta_committed - arch_page_tables(), pmm_used0);
+	assert_int_equal(region_check(true), 0);
+	/* set up again for teardown */
+	assert_int_equal(kmem_region_source_init(&src, 32u << 20), 0);
+	assert_int_equal(kmem_init(&src.ps, KMEM_INIT_DEBUG, 98), 0);
+}
+
+/* Out of physical memory inside the region layer: kmalloc returns NULL,
+ * nothing is corrupted, freeing brings everything back. */
+static void test_region_oom(void **state)
+{
+	(void)state;
+	static void *objs[40000];
+	uint32_t n = 0;
+	void *p;
+	while (n < 40000 && (p = kmalloc(1024, KM_NORMAL)) != NULL)
+		objs[n++] = p;
+	assert_true(n > 1000 && n < 40000);   /* 64 MiB machine ran out before 40 MB */
+	assert_null(kmalloc(64 * 1024, KM_NORMAL));
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(region_check(true), 0);
+	for (uint32_t i = 0; i < n; i++)
+		kfree(objs[i]);
+	for (struct kmem_cache *c = kmem_cache_next(NULL); c; c = kmem_cache_next(c))
+		kmem_cache_shrink(c);
+	assert_non_null(p = kmalloc(64 * 1024, KM_NORMAL));
+	kfree(p);
+	assert_int_equal(kmem_check(true), 0);
+}
+
+int main(void)
+{
+	host_log_set(HOST_LOG_QUIET);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_heap_on_regions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_region_oom, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("kmem_region", tests, NULL, NULL);
+}

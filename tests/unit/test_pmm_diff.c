@@ -1,0 +1,283 @@
+/*
+ * Differential test of the buddy PMM against a trivial model: one state per
+ * frame (hole, free, allocated, reserved). Millions of random operations
+ * (alloc of every order with and without zone flags, free, double free,
+ * wrong order, tail frees, reserve, release) are applied to both; after
+ * every step the free-page count and the error code must agree with the
+ * model, and every CHECK_EVERY steps pmm_check walks the whole state.
+ *
+ * When the PMM says "no memory" the model is searched for an aligned free
+ * run of the requested size below the zone limit: a fully coalesced buddy
+ * must find one whenever it exists.
+ *
+ * PMM_DIFF_OPS (env) overrides the number of operations (default 2M).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <mmboot/pmm.h>
+#include <mmboot/errno.h>
+#include "host_env.h"
+
+enum { M_HOLE = 0, M_FREE, M_ALLOC, M_RESERVED };
+
+#define SPAN 8192u                    /* frames (32 MiB) */
+#define MAX_LIVE 4096u
+#define CHECK_EVERY 128u
+
+static uint8_t model[SPAN];
+static uint32_t model_free;
+static struct { uint32_t pfn; uint8_t order; } live[MAX_LIVE];
+static uint32_t n_live;
+static struct pmm *pmm;
+static uint64_t rng = 0x243F6A8885A308D3ull;
+static uint64_t n_alloc, n_nomem, n_free, n_bad, n_range;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+#define R(s, e, c) { (s), (e), (c), 0 }
+
+static const struct memmap_range map[] = {
+	R(0, 0x9f000, MEMMAP_USABLE), R(0x9f000, MiB(1), MEMMAP_RESERVED),
+	R(MiB(1), MiB(10), MEMMAP_USABLE), R(MiB(10), MiB(10) + KiB(64), MEMMAP_MMIO),
+	R(MiB(10) + KiB(64), MiB(24) + KiB(12), MEMMAP_USABLE),
+	R(MiB(24) + KiB(12), MiB(28), MEMMAP_BOOT_SERVICES),
+	R(MiB(28), MiB(30), MEMMAP_LOADER),
+};
+#define MASK (MEMMAP_CLASS_BIT(MEMMAP_USABLE) | MEMMAP_CLASS_BIT(MEMMAP_BOOT_SERVICES))
+
+/* The model's view of the map and the policy, derived independently. */
+static void model_init(void)
+{
+	memset(model, M_HOLE, sizeof(model));
+	for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
+		if (!(MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK))
+			continue;
+		uint8_t v = (MEMMAP_CLASS_BIT(map[i].cls) & MASK) ? M_FREE : M_RESERVED;
+		for (uint64_t f = map[i].start / 4096; f < map[i].end / 4096; f++)
+			model[f] = f == 0 ? M_HOLE : (f < 256 ? M_RESERVED : v);
+	}
+	model_free = 0;
+	for (uint32_t f = 0; f < SPAN; f++)
+		model_free += model[f] == M_FREE;
+	n_live = 0;
+}
+
+static bool model_has_run(unsigned order, uint32_t limit)
+{
+	uint32_t len = 1u << order;
+	for (uint32_t f = 0; f + len <= limit && f + len <= SPAN; f += len) {
+		uint32_t i = 0;
+		while (i < len && model[f + i] == M_FREE)
+			i++;
+		if (i == len)
+			return true;
+	}
+	return false;
+}
+
+static uint32_t zone_limit(unsigned flags)
+{
+	if (flags & PMM_ZONE_1M)
+		return 256;
+	if (flags & PMM_ZONE_16M)
+		return 4096;
+	return SPAN;
+}
+
+static void op_alloc(void)
+{
+	unsigned order = (unsigned)(rnd() % 100 < 60 ? 0 : rnd() % (PMM_MAX_ORDER + 1));
+	uint64_t r = rnd() % 100;
+	unsigned flags = r < 10 ? PMM_ZONE_16M : (r < 12 ? PMM_ZONE_1M : 0);
+	paddr_t pa = pmm_alloc(pmm, order, flags);
+	n_alloc++;
+	if (pa == PADDR_NONE) {
+		n_nomem++;
+		if (model_has_run(order, zone_limit(flags)))
+			fail_msg("alloc(order %u, flags %u) failed but the model has a free run", order, flags);
+		return;
+	}
+	uint32_t pfn = (uint32_t)(pa >> 12), len = 1u << order;
+	if (pa & ((4096ull << order) - 1) || pfn + len > zone_limit(flags))
+		fail_msg("alloc(order %u, flags %u) = 0x%llx misaligned or outside the zone", order,
+		         flags, (unsigned long long)pa);
+	for (uint32_t i = 0; i < len; i++) {
+		if (model[pfn + i] != M_FREE)
+			fail_msg("alloc gave frame 0x%x in model state %d", pfn + i, model[pfn + i]);
+		model[pfn + i] = M_ALLOC;
+	}
+	model_free -= len;
+	if (n_live < MAX_LIVE) {
+		live[n_live].pfn = pfn;
+		live[n_live++].order = (uint8_t)order;
+	} else {
+		assert_int_equal(pmm_free(pmm, pa, order), 0);
+		for (uint32_t i = 0; i < len; i++)
+			model[pfn + i] = M_FREE;
+		model_free += len;
+	}
+}
+
+static void op_free(void)
+{
+	if (!n_live)
+		return;
+	uint32_t i = (uint32_t)(rnd() % n_live);
+	uint32_t pfn = live[i].pfn, len = 1u << live[i].order;
+	int r = pmm_free(pmm, (paddr_t)pfn << 12, live[i].order);
+	n_free++;
+	if (r != 0)
+		fail_msg("free(0x%x, %u) = %s", pfn, live[i].order, mm_strerror(r));
+	for (uint32_t k = 0; k < len; k++)
+		model[pfn + k] = M_FREE;
+	model_free += len;
+	live[i] = live[--n_live];
+}
+
+/* Expected error of freeing (pfn, order) per the model and the live list. */
+static int expected_free_error(uint32_t pfn, unsigned order)
+{
+	if (pfn >= SPAN)
+		return -MM_ERANGE;
+	if (pfn & ((1u << order) - 1))
+		return -MM_EALIGN;
+	for (uint32_t i = 0; i < n_live; i++) {
+		uint32_t s = live[i].pfn, e = s + (1u << live[i].order);
+		if (pfn == s)
+			return live[i].order == order ? 0 : -MM_EORDER;
+		if (pfn > s && pfn < e)
+			return -MM_ENOTALLOC;
+	}
+	return model[pfn] == M_FREE ? -MM_EDOUBLEFREE : -MM_ERESERVED;
+}
+
+static void op_bad_free(void)
+{
+	uint32_t pfn;
+	unsigned order = (unsigned)(rnd() % 4);
+	uint64_t r = rnd() % 3;
+	if (r == 0 && n_live) {                    /* a live block, wrong order or tail */
+		uint32_t i = (uint32_t)(rnd() % n_live);
+		pfn = live[i].pfn + (live[i].order && rnd() % 2 ? 1u : 0u);
+	} else {
+		pfn = (uint32_t)(rnd() % (SPAN + 64));
+	}
+	int want = expected_free_error(pfn, order);
+	if (want == 0)
+		return;                                /* happened to be a correct free: skip */
+	uint32_t before = pmm_free_pages(pmm);
+	int got = pmm_free(pmm, (paddr_t)pfn << 12, order);
+	n_bad++;
+	if (got != want)
+		fail_msg("free(0x%x, %u) = %s, model says %s", pfn, order, mm_strerror(got),
+		         mm_strerror(want));
+	assert_int_equal(pmm_free_pages(pmm), before);
+}
+
+static void op_range(bool release)
+{
+	uint32_t s = (uint32_t)(rnd() % SPAN), e = s + (uint32_t)(rnd() % 64);
+	if (e > SPAN)
+		e = SPAN;
+	int want = 0;
+	for (uint32_t f = s; f < e; f++) {
+		if (model[f] == M_ALLOC)
+			want = -MM_EBUSY;
+		else if (!want && release && model[f] == M_FREE)
+			want = -MM_EDOUBLEFREE;
+	}
+	uint32_t count = 0;
+	for (uint32_t f = s; f < e && !want; f++)
+		count += model[f] == (release ? M_RESERVED : M_FREE);
+	n_range++;
+	int got = release ? pmm_release_range(pmm, (paddr_t)s << 12, (paddr_t)e << 12)
+	                  : pmm_reserve(pmm, (paddr_t)s << 12, (paddr_t)e << 12);
+	if (want && got != want)
+		fail_msg("%s [0x%x,0x%x) = %d, model says %d", release ? "release" : "reserve",
+		         s, e, got, want);
+	if (want)
+		return;
+	if (got != (int)count)
+		fail_msg("%s [0x%x,0x%x) = %d frames, model says %u", release ? "release" : "reserve",
+		         s, e, got, count);
+	for (uint32_t f = s; f < e; f++) {
+		if (release && model[f] == M_RESERVED && f != 0) {
+			model[f] = M_FREE;
+			model_free++;
+		} else if (!release && model[f] == M_FREE) {
+			model[f] = M_RESERVED;
+			model_free--;
+		}
+	}
+}
+
+static void step(uint64_t i)
+{
+	/* phases: fill for 40k steps, drain for 40k */
+	bool filling = (i / 40000) % 2 == 0;
+	uint64_t r = rnd() % 1000;
+	if (r < 5)
+		op_range(false);
+	else if (r < 12)
+		op_range(true);
+	else if (r < 40)
+		op_bad_free();
+	else if (r < (filling ? 700u : 380u))
+		op_alloc();
+	else
+		op_free();
+	if (pmm_free_pages(pmm) != model_free)
+		fail_msg("step %llu: free pages %u, model %u", (unsigned long long)i,
+		         pmm_free_pages(pmm), model_free);
+}
+
+static void test_differential(void **st)
+{
+	struct memmap_range m[ARRAY_SIZE(map)];
+	memcpy(m, map, sizeof(m));
+	uint64_t size = pmm_metadata_size(m, ARRAY_SIZE(m));
+	void *mem = aligned_alloc(64, (size + 63) & ~63ull);
+	pmm = pmm_init(mem, size, PADDR_NONE, m, ARRAY_SIZE(m), MASK);
+	assert_non_null(pmm);
+	model_init();
+	assert_int_equal(pmm_free_pages(pmm), model_free);
+	const char *env = getenv("PMM_DIFF_OPS");
+	uint64_t ops = env ? strtoull(env, NULL, 0) : 2000000;
+	for (uint64_t i = 0; i < ops; i++) {
+		step(i);
+		if (i % CHECK_EVERY == 0 && pmm_check(pmm, true) != 0)
+			fail_msg("pmm_check failed after step %llu", (unsigned long long)i);
+	}
+	assert_int_equal(pmm_check(pmm, true), 0);
+	/* drain: everything back, count returns to the model's */
+	while (n_live)
+		op_free();
+	assert_int_equal(pmm_free_pages(pmm), model_free);
+	assert_int_equal(pmm_check(pmm, true), 0);
+	printf("# %llu operations: %llu allocs (%llu out of memory), %llu frees, %llu bad frees, "
+	       "%llu range ops; final free %u pages\n", (unsigned long long)ops,
+	       (unsigned long long)n_alloc, (unsigned long long)n_nomem, (unsigned long long)n_free,
+	       (unsigned long long)n_bad, (unsigned long long)n_range, model_free);
+	free(mem);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_differential),
+	};
+	return cmocka_run_group_tests_name("pmm_diff", tests, NULL, NULL);
+}
