@@ -156,6 +156,36 @@ paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st)
 
 int efi_exit_attempted;
 
+/* EFI_MEMORY_ATTRIBUTE_PROTOCOL (UEFI 2.10): firmware with strict memory
+ * protection may hand out new pages read-only and/or no-execute; the
+ * trampoline is written and then executed under the firmware's tables. */
+struct efi_mem_attr {
+	EFI_STATUS (EFIAPI *get)(struct efi_mem_attr *self, EFI_PHYSICAL_ADDRESS base,
+	                         UINT64 len, UINT64 *attrs);
+	EFI_STATUS (EFIAPI *set)(struct efi_mem_attr *self, EFI_PHYSICAL_ADDRESS base,
+	                         UINT64 len, UINT64 attrs);
+	EFI_STATUS (EFIAPI *clear)(struct efi_mem_attr *self, EFI_PHYSICAL_ADDRESS base,
+	                           UINT64 len, UINT64 attrs);
+};
+#define EFI_MEMATTR_XP 0x0000000000004000ull
+#define EFI_MEMATTR_RO 0x0000000000020000ull
+
+void efi_make_rwx(paddr_t pa, UINTN pages)
+{
+	static EFI_GUID guid = { 0xf4560cf6, 0x40ec, 0x4b4a,
+	                         { 0xa1, 0x92, 0xbf, 0x1d, 0x57, 0xd0, 0xb1, 0x89 } };
+	struct efi_mem_attr *ma = 0;
+	if (EFI_ERROR(efi_st->BootServices->LocateProtocol(&guid, 0, (void **)&ma)) || !ma)
+		return;   /* no protocol: the firmware does not restrict new pages this way */
+	static int said;
+	if (!said++)
+		mm_printf("loader: firmware has EFI_MEMORY_ATTRIBUTE_PROTOCOL: clearing RO/XP on our code pages\n");
+	EFI_STATUS st = ma->clear(ma, pa, (UINT64)pages * PAGE_SIZE, EFI_MEMATTR_XP | EFI_MEMATTR_RO);
+	if (EFI_ERROR(st))
+		mm_printf("loader: clearing RO/XP on 0x%llx (%llu pages) failed (0x%llx)\n",
+		          (unsigned long long)pa, (unsigned long long)pages, (unsigned long long)st);
+}
+
 void efi_free_all(void)
 {
 	if (efi_exit_attempted)   /* after a failed ExitBootServices: touch nothing */

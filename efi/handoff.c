@@ -68,6 +68,7 @@ static EFI_STATUS load_kernel(struct boot_layout *L)
 	L->kernel_pa = efi_alloc_low(pages, EfiLoaderCode, &st);
 	if (!L->kernel_pa)
 		return fail(st, "AllocatePages below 4 GiB for the kernel image");
+	efi_make_rwx(L->kernel_pa, pages);   /* we write it; strict firmware may map it RO */
 	elf32_copy(&L->plan, kernel_blob_start, (void *)(uintptr_t)L->kernel_pa);
 	L->tsc_loaded = rdtsc64();
 	mm_printf("kernel: %llu bytes ELF32, %u segments, va 0x%08x-0x%08x at pa 0x%llx, entry 0x%08x\n",
@@ -87,6 +88,7 @@ static EFI_STATUS alloc_boot_pages(struct boot_layout *L)
 	L->tramp_pa = efi_alloc_low(1, EfiLoaderCode, &st);
 	if (!L->tramp_pa)
 		return fail(st, "AllocatePages for the trampoline");
+	efi_make_rwx(L->tramp_pa, 1);        /* written, then executed from here */
 	st = efi_st->BootServices->GetMemoryMap(&size, 0, &key, &dsize, &dver);
 	if (st != EFI_BUFFER_TOO_SMALL || dsize < 40)
 		return fail(st, "GetMemoryMap size probe");

@@ -48,7 +48,7 @@ static int smbios_entry(const uint8_t *ep, struct smbios_table *t, struct memdum
 		t->p = (const uint8_t *)(uintptr_t)addr;
 		h->smbios_rev = (uint32_t)ep[7] << 8 | ep[8];
 		h->smbios_entry = 3;
-		return addr && addr < PADDR_4G * 1024 ? 0 : -1;
+		return addr && addr < ((uint64_t)1 << 47) ? 0 : -1;   /* canonical, identity-mapped */
 	}
 	if (mm_memcmp(ep, "_SM_", 4) == 0 && ep[5] >= 0x1f && smbios_sum_ok(ep, ep[5]) &&
 	    mm_memcmp(ep + 16, "_DMI_", 5) == 0) {

@@ -29,6 +29,9 @@ void efi_console_boot_services_gone(void);   /* switch printing to raw COM1 */
 /* Allocation below 4 GiB (AllocateMaxAddress 0xFFFFFFFF), never page 0.
  * Returns the physical (== pointer) address or 0 with *st set. */
 paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st);
+/* Make pages writable and executable in the firmware's page tables when the
+ * firmware offers EFI_MEMORY_ATTRIBUTE_PROTOCOL (no-op otherwise). */
+void efi_make_rwx(paddr_t pa, UINTN pages);
 /* Give back every page efi_alloc_low handed out (failure unwinding). */
 void efi_free_all(void);
 extern int efi_exit_attempted;   /* ExitBootServices was called at least once */

@@ -179,12 +179,17 @@ static void put_glyph(struct fbcon *fb, uint8_t ch)
 	fb->cx++;
 }
 
-/* ESC [ params... final byte (0x40..0x7E) is swallowed; ESC x too. */
+/* Swallowed: ESC [ params... final byte (0x40..0x7E); ESC ( x, ESC ) x,
+ * ESC * x, ESC + x, ESC # x (charset and line-size selections); ESC x. */
 static int swallow_escape(struct fbcon *fb, uint8_t ch)
 {
 	switch (fb->esc) {
 	case 1:
-		fb->esc = (ch == '[') ? 2 : 0;
+		fb->esc = (ch == '[') ? 2 : (ch == '(' || ch == ')' || ch == '*' || ch == '+' ||
+		                             ch == '#') ? 3 : 0;
+		return 1;
+	case 3:
+		fb->esc = 0;
 		return 1;
 	case 2:
 		if (ch >= 0x40 && ch <= 0x7E)
@@ -237,7 +242,7 @@ uint32_t fbcon_check(const struct fbcon *fb)
 	bad += fb->cx > fb->cols;
 	bad += fb->cy >= fb->rows;
 	bad += fb->top >= fb->rows;
-	bad += fb->esc > 2;
+	bad += fb->esc > 3;
 	bad += fb->cols * fb->cell_w > fb->width || fb->rows * fb->cell_h > fb->height;
 	for (uint32_t i = 0; i < fb->cols * fb->rows; i++)
 		bad += fb->cells[i] < 0x20 || fb->cells[i] > FBCON_REPLACEMENT;

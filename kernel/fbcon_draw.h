@@ -27,7 +27,8 @@
  *   '\n'             column 0 of the next row (scrolls at the bottom)
  *   '\r'             column 0;  '\b' one column left;  '\t' spaces to the
  *                    next multiple of 8
- *   ESC [ ... final  ANSI control sequences are swallowed (not drawn)
+ *   ESC [ ... final  ANSI control sequences are swallowed (not drawn), and
+ *                    so are ESC ( x and its kin (charset selection), ESC x
  *   other bytes      < 0x20 ignored, >= 0x7F drawn as the replacement glyph
  *
  * Invariants: cx <= cols, cy < rows, every cells[] byte is printable ASCII
@@ -72,7 +73,8 @@ struct fbcon {
 	uint32_t top;           /* cells row holding screen row 0 */
 	uint32_t fg;            /* foreground pixel value (already in the buffer's format) */
 	uint32_t bg;            /* background pixel value */
-	uint32_t esc;           /* escape parser: 0 none, 1 after ESC, 2 inside ESC [ */
+	uint32_t esc;           /* escape parser: 0 none, 1 after ESC, 2 inside ESC [,
+	                           3 one more byte to swallow (ESC ( x) */
 	uint32_t scrolls;       /* rows scrolled so far */
 	uint32_t glyphs_drawn;  /* cells drawn so far (a cost measure) */
 };

@@ -12,6 +12,8 @@
 #include "ktest.h"
 #include "fbcon.h"
 #include "pmm_glue.h"
+#include "vm.h"
+#include <mmboot/kmem.h>
 #include "../arch/x86/cpu.h"
 #include <mmboot/efi_memdesc.h>
 
@@ -51,6 +53,20 @@ static void report_paging(const struct bootinfo *bi)
 	          bi->fw_vendor, bi->fw_revision, bi->uefi_revision >> 16,
 	          (bi->uefi_revision & 0xFFFF) / 10, (bi->uefi_revision & 0xFFFF) % 10,
 	          bi->exitbs_tries, bi->exitbs_tries == 1 ? "y" : "ies");
+}
+
+static void report_platform(const struct bootinfo *bi)
+{
+	if (bi->flags & BI_F_FB)
+		mm_printf("framebuffer: %ux%u, pitch %u, format %u, at %08llx (%llu KiB)\n",
+		          bi->fb_width, bi->fb_height, bi->fb_pitch, bi->fb_format,
+		          (unsigned long long)bi->fb_pa, (unsigned long long)(bi->fb_size >> 10));
+	else
+		mm_printf("framebuffer: none\n");
+	mm_printf("tables: ACPI RSDP %s %08llx, SMBIOS %08llx, SMBIOS3 %08llx\n",
+	          (bi->flags & BI_F_ACPI2) ? "2.0" : (bi->flags & BI_F_ACPI1) ? "1.0" : "none",
+	          (unsigned long long)bi->acpi_rsdp, (unsigned long long)bi->smbios,
+	          (unsigned long long)bi->smbios3);
 }
 
 static int usable_type(uint32_t t)
@@ -103,6 +119,7 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 	check_entry(magic, bi_va, bi_pa);
 	kernel_bi->tsc[BI_TSC_KERNEL_ENTRY] = t_entry;
 	report_paging(kernel_bi);
+	report_platform(kernel_bi);
 	report_memory(kernel_bi);
 	report_timing(kernel_bi);
 #ifdef MMBOOT_CRASH
@@ -112,7 +129,11 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 	/* INIT: pmm */
 	pmm_glue_init(kernel_bi);
 	/* INIT: vm */
+	if (kernel_pmm)
+		vm_init(kernel_pmm, kernel_pmm_va, kernel_pmm_bytes);
 	/* INIT: heap */
+	if (vm_pmm())
+		heap_init();
 	/* INIT: fb */
 	fbcon_setup();
 	reset_setup();

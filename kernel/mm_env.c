@@ -49,12 +49,18 @@ static char panic_msg[256];   /* last panic text (ktest reads it) */
 
 void mm_panic(const char *fmt, ...)
 {
+	static int in_panic;   /* a panic while reporting a panic: stop at once */
 	va_list ap;
+	if (in_panic) {
+		mm_printf("panic: nested panic (%s)\n", fmt);
+		kernel_exit(KERNEL_STATUS_FAIL);
+	}
 	va_start(ap, fmt);
 	fmt_vsnprintf(panic_msg, sizeof(panic_msg), fmt, ap);
 	va_end(ap);
 	mm_printf("panic: %s\n", panic_msg);
 	ktest_panic_hook(panic_msg);   /* returns only if no test expected this */
+	in_panic = 1;
 	mm_printf("panic: called from %p\n", (void *)MM_CALLER());
 	arch_backtrace((uint32_t)(uintptr_t)__builtin_frame_address(0));
 	kernel_fail("panic");

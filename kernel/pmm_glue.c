@@ -58,7 +58,7 @@ static int glue_sanitize(const struct bootinfo *bi)
 static int glue_adopt(const struct bootinfo *bi)
 {
 	const struct pmm_handoff *h = (const void *)(bi->ext + PMM_HANDOFF_EXT_OFFSET);
-	if (h->magic != PMM_HANDOFF_MAGIC || 1)
+	if (h->magic != PMM_HANDOFF_MAGIC)
 		return -MM_ENOENT;
 	kernel_pmm = pmm_adopt((void *)(uintptr_t)h->va, h->bytes);
 	if (!kernel_pmm) {

@@ -8,7 +8,8 @@
  *               [guard][kernel stack]                       region "kstack"
  *               [guard][boot info][guard]                   region "bootinfo"
  *               PMM metadata (where the loader mapped it)   region "pmm-metadata"
- *               framebuffer (4 MiB PSE pages when aligned)  region "framebuffer"
+ *               framebuffer (4 MiB PSE pages when aligned)  region "fbcon" (kernel/fbcon.c,
+ *                                                           region_create_phys via physwin)
  *               ... regions created later (heap, tests) ...
  *   0xFBC00000  region-meta (the region layer's own pool, 64 MiB of va)
  *   0xFFC00000  page tables (recursive slot), PD at 0xFFFFF000
@@ -24,7 +25,6 @@
 #include <mmboot/pmm.h>
 #include <mmboot/errno.h>
 
-vaddr_t vm_fb_va;
 static struct pmm *vm_the_pmm;
 
 struct pmm *vm_pmm(void)
@@ -67,25 +67,6 @@ static void adopt_leftovers(vaddr_t lo, vaddr_t hi)
 		adopt(va, end - va, REGION_WRITE, "boot-mapping");
 		va = end - PAGE_SIZE;
 	}
-}
-
-static void map_framebuffer(const struct bootinfo *bi)
-{
-	if (!(bi->flags & BI_F_FB) || !bi->fb_size || bi->fb_pa + bi->fb_size > PADDR_4G)
-		return;
-	struct region *r = region_create_phys(bi->fb_pa, (uint32_t)bi->fb_size,
-	                                      REGION_WRITE | REGION_WTHRU, "framebuffer");
-	if (!r) {
-		mm_printf("vm: framebuffer at %08llx (%llu KiB) not mapped\n",
-		          (unsigned long long)bi->fb_pa, (unsigned long long)(bi->fb_size >> 10));
-		return;
-	}
-	vm_fb_va = region_base(r) + (uint32_t)(bi->fb_pa & PAGE_MASK);
-	uint32_t fl = 0;
-	arch_translate(vm_fb_va, &fl);
-	mm_printf("vm: framebuffer %08llx -> %08x, %llu KiB, %s pages\n",
-	          (unsigned long long)bi->fb_pa, vm_fb_va, (unsigned long long)(bi->fb_size >> 10),
-	          (fl & PG_LARGE) ? "4 MiB" : "4 KiB");
 }
 
 /* Orphans of one present page table (PDE index i). */
@@ -141,7 +122,6 @@ int vm_init(struct pmm *pmm, vaddr_t pmm_va, uint32_t pmm_bytes)
 	if (bi->boot_va_end > va_lo && bi->boot_va_end <= PAGING_VA_LIMIT)
 		adopt_leftovers(va_lo, bi->boot_va_end);
 	vm_the_pmm = pmm;
-	map_framebuffer(bi);
 	region_dump();
 	uint32_t orphans = vm_orphan_pages(true), bad = region_check(true);
 	mm_printf("vm: %u mapped pages outside regions, region_check %u, PMM free %u pages, "

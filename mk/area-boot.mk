@@ -23,7 +23,7 @@ KERNEL_SRCS := $(sort $(wildcard kernel/*.c)) $(sort $(wildcard kernel/tests/*.c
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kernel/%.o,$(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_SRCS)))
 KERNEL_ELF  := $(BUILD)/kernel/kernel.elf
 
-EFI_SRCS := $(filter-out efi/exitbs_sim.c,$(wildcard efi/*.c efi/*.S)) \
+EFI_SRCS := $(sort $(wildcard efi/*.c efi/*.S)) \
             kernel/fmt.c arch/x86/modeswitch.S arch/x86/pdbuild.c
 EFI_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(patsubst %.S,$(BUILD)/efi/%.o,$(EFI_SRCS)))
 EFI_SO   := $(BUILD)/efi/bootx64.so

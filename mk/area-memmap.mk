@@ -37,3 +37,8 @@ TEST_SCRIPTS += tests/memmap/fuzz-smoke.sh
 # QEMU: the loader saves its dump next to an earlier one; the host tool
 # decodes it to the table the loader printed; an unsavable medium is reported
 BOOT_TESTS += tests/memmap/boot-roundtrip.sh
+
+# the loader's SMBIOS reader (portable) on hand-built tables
+$(BUILD)/host/tests/unit/test_mapfile_smbios: $(BUILD)/host/tests/unit/test_mapfile_smbios.o $(BUILD)/host/efi/inspect_smbios.o $(LIBMM_HOST) $(HOST_ENV_OBJS)
+	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+HOST_TESTS += $(BUILD)/host/tests/unit/test_mapfile_smbios

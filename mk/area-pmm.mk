@@ -20,7 +20,9 @@ HOST_TESTS += $(PMM_TEST_BINS)
 # fuzzers: libFuzzer; `make test` runs each briefly through tests/fuzz/pmm-smoke.sh
 PMM_FUZZ := fuzz_memmap fuzz_pmm
 PMM_FUZZ_BINS := $(PMM_FUZZ:%=$(BUILD)/fuzz/tests/fuzz/%)
-$(BUILD)/fuzz/tests/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(LIBMM_FUZZ) $(FUZZ_ENV_OBJS)
+$(BUILD)/fuzz/tests/fuzz/fuzz_memmap: $(BUILD)/fuzz/tests/fuzz/fuzz_memmap.o $(LIBMM_FUZZ) $(FUZZ_ENV_OBJS)
+	$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^
+$(BUILD)/fuzz/tests/fuzz/fuzz_pmm: $(BUILD)/fuzz/tests/fuzz/fuzz_pmm.o $(LIBMM_FUZZ) $(FUZZ_ENV_OBJS)
 	$(CLANG) $(FUZZ_LDFLAGS) -o $@ $^
 FUZZ_PROGS += $(PMM_FUZZ_BINS)
 TEST_SCRIPTS += tests/fuzz/pmm-smoke.sh

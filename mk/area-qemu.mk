@@ -13,7 +13,11 @@
 #   backend) EXTRA="qemu args" ACCEL=tcg|kvm TRACE=1 DEBUG=1 GDB_PORT=1234
 #   DUMPS=dir (where make run copies the loader's memory-map dumps;
 #   default build/dumps)
-# Boot tests (tests/boot/*): MATRIX_JOBS=2 parallel boots, MATRIX_ONLY=name,...
+# Boot tests (BOOT_TESTS, run last by make test; design in docs/qemu.md):
+#   tests/boot/matrix.py     nine configurations, MATRIX_JOBS=2, MATRIX_ONLY=cfg,...
+#   tests/boot/gdb-attach.sh make debug's path: stub, symbols, breakpoints
+#   tests/boot/crash.sh      deliberate-crash builds end with the right verdict
+#                            (CRASH_CASES="1 4 5" by default)
 
 QEMU_BOOT_EFI := $(BUILD)/BOOTX64.EFI
 QEMU_KERNEL   := $(BUILD)/kernel/kernel.elf
@@ -43,9 +47,9 @@ debug: deps-run
 	  echo "make debug: loader image base $$base (OVMF loads it there on every boot with these settings)"; \
 	else echo "make debug: the probe boot printed no 'loader image:' line; in gdb use mmboot-loader 0xBASE"; fi
 	@echo "make debug: QEMU is halted at reset. In another terminal, from $(CURDIR):"
-	@echo "    gdb -x tools/gdbinit"
+	@echo "    $(if $(GDB_PORT),GDB_PORT=$(GDB_PORT) )gdb -x tools/gdbinit"
 	@echo "  then e.g. 'mmboot-modeswitch' (stop in the mode switch), 'si', 'continue' (kernel entry)."
 	@echo "  Serial output below and in $(BUILD)/debug/serial.log."
-	@$(QEMU_ENV) DEBUG=1 SERIAL_LOG=$(BUILD)/debug/serial.log tools/run-qemu.sh
+	@$(QEMU_ENV) DEBUG=1 SERIAL_LOG=$(BUILD)/debug/serial.log tools/run-qemu.sh || true
 
-BOOT_TESTS += tests/boot/matrix.py tests/boot/gdb-attach.sh
+BOOT_TESTS += tests/boot/matrix.py tests/boot/gdb-attach.sh tests/boot/crash.sh

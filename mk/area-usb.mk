@@ -70,8 +70,12 @@ FBRENDER := $(BUILD)/host/fbrender
 $(FBRENDER): $(BUILD)/host/tools/font/fbrender.o $(FBCON_HOST_OBJS)
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^
 $(BUILD)/host/tools/font/fbrender.o: HOST_CFLAGS += -Ikernel
+$(BUILD)/host/tests/usb/test_reset_hw: $(BUILD)/host/tests/usb/test_reset_hw.o \
+		$(BUILD)/host/kernel/physwin_pde.o $(BUILD)/host/kernel/acpi_reset.o $(LIBMM_HOST) $(HOST_ENV_OBJS)
+	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+$(BUILD)/host/tests/usb/test_reset_hw.o: HOST_CFLAGS += -Ikernel
 ALL_TARGETS += $(FBRENDER)
-HOST_TESTS  += $(BUILD)/host/tests/usb/test_fbcon
+HOST_TESTS  += $(BUILD)/host/tests/usb/test_fbcon $(BUILD)/host/tests/usb/test_reset_hw
 
 TEST_SCRIPTS += tests/usb/test_flash.sh tests/usb/test_mkimage.sh
-BOOT_TESTS   += tests/usb/media.sh tests/usb/secureboot.sh
+BOOT_TESTS   += tests/usb/media.sh tests/usb/secureboot.sh tests/usb/screenshot.sh

@@ -68,8 +68,8 @@ static uint64_t kmem_mix(uint64_t x)
 
 static void kmem_name_set(char *dst, const char *name, uint32_t num)
 {
-	uint32_t i = 0;
-	for (; name && name[i] && i < KMEM_NAME_MAX - 12; i++)
+	uint32_t i = 0, room = num ? KMEM_NAME_MAX - 11 : KMEM_NAME_MAX - 1;   /* 10 digits at most */
+	for (; name && name[i] && i < room; i++)
 		dst[i] = name[i];
 	if (num) {
 		char digits[10];
@@ -320,7 +320,8 @@ static void *kmem_mag_flush(struct kmem_cache *c, uint32_t n)
 	void *dup = NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		void *obj = c->mag[i];
-		struct kmem_page *pg = kmem_page_of(obj);
+		uint32_t idx = (uint32_t)(((uintptr_t)obj - kmem_arena.base) >> PAGE_SHIFT);
+		struct kmem_page *pg = &kmem_arena.desc[idx - KMEM_PM_OFF(kmem_arena.pagemap[idx])];
 		if (KMEM_UNLIKELY(obj == pg->freelist || pg->inuse == 0))
 			dup = obj;
 		else

@@ -84,7 +84,7 @@ struct kmem_list {
 	uint32_t count;               /* slabs on the list */
 };
 
-#define KMEM_MAG_MAX 64u          /* magazine slots per cache */
+#define KMEM_MAG_MAX 128u          /* magazine slots per cache */
 
 struct kmem_cache {
 	struct mm_lock lock;          /* guards everything below that changes */

@@ -373,6 +373,11 @@ uint32_t memmap_sanitize(const struct memmap_in *in, uint32_t n,
 	st->entries_in = n;
 	if (n == 0 || !in || !scratch)
 		return 0;
+	if (n > MEMMAP_MAX_ENTRIES) {          /* event indices would overflow */
+		st->truncated = n;
+		mm_warn(st, MEMMAP_W_TRUNCATED, MEMMAP_MAX_ENTRIES, 0, 0, 0);
+		return 0;
+	}
 
 	struct mm_event *ev = scratch;
 	struct memmap_range *mid = (struct memmap_range *)(ev + 4 * (uint64_t)n);

@@ -95,6 +95,7 @@ static struct {
 	uint32_t committed_fixed;     /* committed pages of adopted/phys regions */
 	uint32_t reserved;            /* reserved pages */
 	uint32_t faults, faults_refused; /* region_fault outcomes */
+	uint16_t slot_cnt[1024];      /* region_check: committed pages per 4 MiB slot */
 	bool ready;                   /* region_init succeeded */
 } rs;
 
@@ -417,7 +418,7 @@ static struct region *desc_new(vaddr_t lo, uint32_t pages, uint32_t flags, const
 		pool_free(r, sizeof(*r));
 		return NULL;
 	}
-	mm_memset(r->map, 0, ((pages + 15u) / 16u) * 4u);
+	mm_memset(r->map, 0, r->map_cap / 4u);     /* entries beyond the span stay UNALLOC */
 	r->node.lo = lo;
 	r->node.pages = pages;
 	r->flags = flags;
@@ -558,10 +559,9 @@ static int map_reserve(struct region *r, uint32_t pages)
 	struct region tmp;
 	if (map_alloc(&tmp, pages))
 		return -MM_ENOMEM;
-	uint32_t old_words = (r->node.pages + 15u) / 16u, new_words = (pages + 15u) / 16u;
-	uint32_t *nm = tmp.map == tmp.inline_map ? r->inline_map : tmp.map;
-	if (nm != r->map)
-		mm_memcpy(nm, r->map, old_words * 4u);
+	uint32_t old_words = (r->node.pages + 15u) / 16u, new_words = tmp.map_cap / 16u;
+	uint32_t *nm = tmp.map;               /* pages > INLINE_MAP_PAGES: a pool map */
+	mm_memcpy(nm, r->map, old_words * 4u);
 	mm_memset(nm + old_words, 0, (new_words - old_words) * 4u);
 	map_release(r);
 	r->map = nm;
@@ -960,36 +960,70 @@ void region_dump(void)
 	          arch_page_tables());
 }
 
-/* Count the states of r's map; check them against the page tables. */
-static uint32_t check_region(const struct region *r, uint32_t *owned, bool verbose)
+/* Committed pages of r: mapped (translate), and counted per 4 MiB slot so
+ * that region_check can tell whether a slot holds mappings no region owns. */
+static uint32_t check_committed(const struct region *r, uint32_t w, uint32_t bits, bool verbose)
 {
-	uint32_t bad = 0, cnt[4] = { 0, 0, 0, 0 };
-	bool slot_empty_prev = false;
-	if (r->magic != REGION_MAGIC || r->node.pages > r->map_cap)
-		return 1;
-	for (uint32_t i = 0; i < r->node.pages; i++) {
-		uint32_t st = map_get(r, i);
+	uint32_t bad = 0;
+	while (bits) {
+		uint32_t i = w * 16u + (uint32_t)__builtin_ctz(bits) / 2u;
 		vaddr_t va = page_va(r, i);
-		bool slot_empty = (i == 0 || (va & (LARGE_PAGE_SIZE - 1)) == 0) ? !arch_slot_used(va) : slot_empty_prev;
-		slot_empty_prev = slot_empty;
-		bool mapped = !slot_empty && arch_translate(va, NULL) != PADDR_NONE;
-		cnt[st]++;
-		if (mapped != (st == REGION_PAGE_COMMITTED)) {
+		bits &= bits - 1u;
+		rs.slot_cnt[va >> 22]++;
+		if (arch_translate(va, NULL) == PADDR_NONE) {
 			if (verbose && bad < 4)
-				mm_printf("region: '%s' page 0x%x is %s but %smapped\n", r->name,
-				          page_va(r, i), region_page_state_name((enum region_page_state)st),
-				          mapped ? "" : "not ");
+				mm_printf("region: '%s' page 0x%x is committed but not mapped\n", r->name, va);
 			bad++;
 		}
 	}
-	if (cnt[REGION_PAGE_COMMITTED] != r->committed || cnt[REGION_PAGE_RESERVED] != r->reserved ||
-	    cnt[REGION_PAGE_UNALLOC] != 0 ||
-	    (!(r->flags & REGION_FIXED) && cnt[REGION_PAGE_GUARD] != 2u * rguard(r)))
+	return bad;
+}
+
+/* Count the states of r's map word by word; committed pages must be mapped. */
+static uint32_t check_region(const struct region *r, uint32_t *owned, bool verbose)
+{
+	uint32_t bad = 0, res = 0, com = 0, grd = 0, words = (r->node.pages + 15u) / 16u;
+	if (r->magic != REGION_MAGIC || r->node.pages > r->map_cap)
+		return 1;
+	for (uint32_t w = 0; w < words; w++) {
+		uint32_t x = r->map[w], hi = x & 0xaaaaaaaau, lo = x & 0x55555555u;
+		res += (uint32_t)__builtin_popcount(lo & ~(hi >> 1));
+		grd += (uint32_t)__builtin_popcount(hi & (lo << 1));
+		com += (uint32_t)__builtin_popcount(committed_bits(x));
+		bad += check_committed(r, w, committed_bits(x), verbose);
+	}
+	if (com != r->committed || res != r->reserved || res + com + grd != r->node.pages ||
+	    (!(r->flags & REGION_FIXED) && grd != 2u * rguard(r))) {
+		if (verbose)
+			mm_printf("region: '%s' map: %u committed (%u), %u reserved (%u), %u guard, span %u\n",
+			          r->name, com, r->committed, res, r->reserved, grd, r->node.pages);
 		bad++;
+	}
 	if (r->seg && (r->seg->free || r->seg->base != r->node.lo || r->seg->pages != r->node.pages))
 		bad++;
 	if (owns_frames(r))
 		*owned += r->committed;
+	return bad;
+}
+
+/* Every mapping in a slot of the arena (or of any region) belongs to a
+ * committed page: the per-slot count of committed pages equals the page
+ * table's present entries. */
+static uint32_t check_slots(bool verbose)
+{
+	uint32_t bad = 0;
+	for (uint32_t sl = 0; sl < PAGING_RECURSIVE_SLOT; sl++) {
+		vaddr_t va = sl << 22;
+		bool in_arena = va + LARGE_PAGE_SIZE > rs.arena.lo && va < rs.arena.hi;
+		if (!in_arena && !rs.slot_cnt[sl])
+			continue;
+		if (rs.slot_cnt[sl] != arch_slot_used(va)) {
+			if (verbose && bad < 4)
+				mm_printf("region: slot 0x%08x: %u pages mapped, regions own %u\n", va,
+				          arch_slot_used(va), rs.slot_cnt[sl]);
+			bad++;
+		}
+	}
 	return bad;
 }
 
@@ -1000,6 +1034,7 @@ uint32_t region_check(bool verbose)
 	mm_lock_acquire(&rs.lock);
 	uint32_t bad = vmem_check(&rs.arena, verbose) + vmem_tree_check(&rs.tree, verbose);
 	uint32_t owned = 0, fixed = 0, reserved = 0, in_arena = 0;
+	mm_memset(rs.slot_cnt, 0, sizeof(rs.slot_cnt));
 	for (struct vmem_rb *n = vmem_tree_first(&rs.tree); n; n = vmem_tree_next(n)) {
 		const struct region *r = (const struct region *)n;
 		uint32_t b = check_region(r, &owned, verbose);
@@ -1019,7 +1054,7 @@ uint32_t region_check(bool verbose)
 			          rs.reserved, in_arena, rs.arena.nalloc);
 		bad++;
 	}
-	bad += pool_check(verbose) + arch_paging_check(verbose);
+	bad += check_slots(verbose) + pool_check(verbose) + arch_paging_check(verbose);
 	mm_lock_release(&rs.lock);
 	return bad;
 }

@@ -54,8 +54,15 @@
 #   QEMU=qemu-system-x86_64
 set -u
 
+# Paths the caller gave are relative to the caller's directory; the defaults
+# and build/ to the top of the tree, where this script works.
+abspath() { case $1 in ''|/*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+for v in EFI IMG SERIAL_LOG DUMPS OVMF_DIR; do
+	[ -n "${!v:-}" ] && printf -v "$v" '%s' "$(abspath "${!v}")"
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here" || exit 2
+export MTOOLS_SKIP_CHECK=1
 
 say() { echo "run-qemu: $*" >&2; }
 die() { say "$*"; exit 2; }
@@ -173,7 +180,8 @@ if [ "${TRACE:-0}" = 1 ]; then args+=(-d int,cpu_reset); else args+=(-d cpu_rese
 if [ "$DEBUG" = 1 ]; then
 	args+=(-gdb "tcp::$GDB_PORT" -S)
 	say "CPU halted at reset, gdb stub on tcp::$GDB_PORT"
-	say "attach with: gdb -x tools/gdbinit   (or: target remote :$GDB_PORT)"
+	if [ "$GDB_PORT" = 1234 ]; then pre=""; else pre="GDB_PORT=$GDB_PORT "; fi
+	say "attach with: ${pre}gdb -x tools/gdbinit   (or: target remote :$GDB_PORT)"
 fi
 # shellcheck disable=SC2206
 [ -n "$EXTRA" ] && args+=($EXTRA)

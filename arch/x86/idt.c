@@ -122,6 +122,12 @@ void isr_dispatch(struct isr_frame *f)
 		mm_printf("breakpoint #%u at eip %08x (resumed)\n", breakpoints, f->eip - 1);
 		return;
 	}
+	static int reporting;   /* an exception while reporting one: no second report */
+	if (reporting++) {
+		mm_printf("\nEXCEPTION %u (%s) at eip %08x while reporting an exception\n",
+		          f->vector, exc_names[f->vector & 31], f->eip);
+		kernel_exit(KERNEL_STATUS_FAIL);
+	}
 	report(f);
 	kernel_fail("unhandled exception %u (%s) at eip %08x", f->vector,
 	            exc_names[f->vector & 31], f->eip);

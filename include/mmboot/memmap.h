@@ -128,6 +128,7 @@ bool memmap_type_known(uint32_t kind, uint32_t type);
  * allocation inside: the loader and the kernel call this before any heap
  * exists). stats may be NULL.
  */
+#define MEMMAP_MAX_ENTRIES (1u << 24)    /* more input entries: nothing out, truncated = n */
 uint32_t memmap_sanitize(const struct memmap_in *in, uint32_t n,
                          struct memmap_range *out, uint32_t cap,
                          void *scratch, struct memmap_stats *stats);

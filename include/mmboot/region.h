@@ -81,7 +81,10 @@ struct region *region_adopt(vaddr_t va, uint32_t size, uint32_t flags, const cha
 int region_destroy(struct region *r);
 
 /* Grow in place to new_size bytes (upper guard moves up); -MM_ENOMEM if the
- * virtual range above is taken, -MM_EINVAL if smaller, 0 if equal. */
+ * virtual range above is taken (region unchanged), -MM_EINVAL if smaller or
+ * not a created region, 0 if equal. With REGION_COMMIT the new pages are
+ * committed too; if that runs out of frames the region has still grown and
+ * the new pages stay reserved (-MM_ENOMEM). */
 int region_grow(struct region *r, uint32_t new_size);
 
 /* Commit [va, va + npages pages) now (reserved pages only; committed pages

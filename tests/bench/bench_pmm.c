@@ -127,6 +127,8 @@ static struct pmm *make_pmm(uint64_t bytes, void **mem)
 	return pmm_init(*mem, size, PADDR_NONE, map, 3, MEMMAP_CLASS_BIT(MEMMAP_USABLE));
 }
 
+enum ff_kind { FF_PAIR, FF_FRAG, FF_CHURN };
+
 /* ---- 1/2: order-0 pairs ------------------------------------------------------ */
 
 static double pmm_pairs(struct pmm *p)
@@ -335,35 +337,54 @@ static double fig_frag_nc(struct pmm *p, uint64_t bytes)
 }
 static double fig_churn(struct pmm *p, uint64_t bytes) { return pmm_churn(p, 0x1234567ull); }
 
-static double run_pmm(pmm_fig fn, uint64_t bytes)
+struct job {                          /* one benchmark configuration */
+	pmm_fig fig;                      /* PMM figure, or NULL for the baseline */
+	int ff_kind;                      /* enum ff_kind for the baseline */
+	uint64_t bytes;                   /* arena size */
+};
+
+static double pmm_once(pmm_fig fn, uint64_t bytes)
 {
-	double v[REPS];
-	for (int r = 0; r < REPS; r++) {
-		void *mem;
-		struct pmm *p = make_pmm(bytes, &mem);
-		v[r] = fn(p, bytes);
-		if (pmm_check(p, true) != 0)
-			printf("# pmm_check failed after a run!\n");
-		free(mem);
-	}
-	return median(v, REPS);
+	void *mem;
+	struct pmm *p = make_pmm(bytes, &mem);
+	double t = fn(p, bytes);
+	if (pmm_check(p, true) != 0)
+		printf("# pmm_check failed after a run!\n");
+	free(mem);
+	return t;
 }
 
-enum ff_kind { FF_PAIR, FF_FRAG, FF_CHURN };
-
-static double run_ff(enum ff_kind kind, uint64_t bytes)
+static double ff_once(int kind, uint64_t bytes)
 {
-	double v[REPS];
-	for (int r = 0; r < REPS; r++) {
-		struct ff f;
-		ff_init(&f, (uint32_t)(bytes >> 12));
-		if (kind == FF_FRAG)
-			fragment_ff(&f);
-		v[r] = kind == FF_CHURN ? ff_churn(&f, 0x1234567ull) : ff_pairs(&f);
-		free(f.bits);
-	}
-	return median(v, REPS);
+	struct ff f;
+	ff_init(&f, (uint32_t)(bytes >> 12));
+	if (kind == FF_FRAG)
+		fragment_ff(&f);
+	double t = kind == FF_CHURN ? ff_churn(&f, 0x1234567ull) : ff_pairs(&f);
+	free(f.bits);
+	return t;
 }
+
+static double job_once(const struct job *j)
+{
+	return j->fig ? pmm_once(j->fig, j->bytes) : ff_once(j->ff_kind, j->bytes);
+}
+
+/* Medians of REPS runs of two jobs, interleaved run by run, so that both
+ * see the same load on a shared machine. */
+static void paired(const struct job *a, const struct job *b, double *ma, double *mb)
+{
+	double va[REPS], vb[REPS];
+	for (int r = 0; r < REPS; r++) {
+		va[r] = job_once(a);
+		vb[r] = job_once(b);
+	}
+	*ma = median(va, REPS);
+	*mb = median(vb, REPS);
+}
+
+static void row_vs_base(const char *what, pmm_fig fig, int kind, uint64_t bytes,
+                        const char *unit, const char *target);
 
 static void row(const char *what, double buddy, double base, const char *unit, const char *target)
 {
@@ -373,20 +394,41 @@ static void row(const char *what, double buddy, double base, const char *unit, c
 		printf("%-52s %9.2f %9s %8s  %-6s %s\n", what, buddy, "-", "-", unit, target);
 }
 
+static void row_vs_base(const char *what, pmm_fig fig, int kind, uint64_t bytes,
+                        const char *unit, const char *target)
+{
+	struct job a = { fig, 0, bytes }, b = { NULL, kind, bytes };
+	double ma, mb;
+	paired(&a, &b, &ma, &mb);
+	row(what, ma, mb, unit, target);
+}
+
+/* Ratio of one figure on 4 GiB to 256 MiB, runs interleaved. */
+static double flat(pmm_fig fig, double *small, double *big)
+{
+	struct job a = { fig, 0, 256ull << 20 }, b = { fig, 0, (4ull << 30) - (1ull << 20) };
+	paired(&a, &b, small, big);
+	return *big / *small;
+}
+
 int main(void)
 {
 	printf("# bench_pmm (%zu-bit build): medians of %d runs; baseline = first-fit bitmap\n",
 	       sizeof(void *) * 8, REPS);
+	printf("# speedup = baseline time / buddy time (> 1: the buddy is faster)\n");
 	printf("%-52s %9s %9s %8s  %-6s %s\n", "figure", "buddy", "baseline", "speedup", "unit", "target");
-	uint64_t G1 = 1ull << 30, M256 = 256ull << 20, G4 = (4ull << 30) - (1ull << 20);
-	row("order-0 alloc+free pair, 1 GiB", run_pmm(fig_pair, G1), run_ff(FF_PAIR, G1), "ns", "<= 10");
-	row("  the same, PMM_F_NOLOCK", run_pmm(fig_pair_nl, G1), run_ff(FF_PAIR, G1), "ns", "");
-	row("  the same, buddy path (no cache, no lock)", run_pmm(fig_pair_nc, G1), run_ff(FF_PAIR, G1), "ns", "");
-	row("order-0 pair, fragmented 1 GiB", run_pmm(fig_frag, G1), run_ff(FF_FRAG, G1), "ns", "<= 10");
-	row("  the same, buddy path (no cache, no lock)", run_pmm(fig_frag_nc, G1), run_ff(FF_FRAG, G1), "ns", "");
-	double c1 = run_pmm(fig_churn, G1);
-	row("mixed orders 1..64 pages churn, 1 GiB", c1, run_ff(FF_CHURN, G1), "ns/op", "<= 20");
-	double hv[REPS];
+	uint64_t G1 = 1ull << 30;
+	for (int w = 0; w < 20; w++)       /* warm up: caches, frequency */
+		pmm_once(fig_pair, G1);
+	row_vs_base("order-0 alloc+free pair, 1 GiB", fig_pair, FF_PAIR, G1, "ns", "<= 10");
+	row_vs_base("  the same, PMM_F_NOLOCK", fig_pair_nl, FF_PAIR, G1, "ns", "");
+	row_vs_base("  the same, buddy path (no cache, no lock)", fig_pair_nc, FF_PAIR, G1, "ns", "");
+	row_vs_base("order-0 pair, fragmented 1 GiB", fig_frag, FF_FRAG, G1, "ns", "<= 10");
+	row_vs_base("  the same, buddy path (no cache, no lock)", fig_frag_nc, FF_FRAG, G1, "ns", "");
+	double c1, cb, hv[REPS];
+	struct job cj = { fig_churn, 0, G1 }, cf = { NULL, FF_CHURN, G1 };
+	paired(&cj, &cf, &c1, &cb);
+	row("mixed orders 1..64 pages churn, 1 GiB", c1, cb, "ns/op", "<= 20");
 	for (int r = 0; r < REPS; r++)
 		hv[r] = null_churn(0x1234567ull);
 	double harness = median(hv, REPS);
@@ -396,12 +438,10 @@ int main(void)
 	uint32_t managed;
 	double init = init_us_per_gib(&meta, &managed);
 	row("init from a 4 GiB map (pmm_init)", init, 0, "us/GiB", "<= 50");
-	double p256 = run_pmm(fig_pair, M256), p4g = run_pmm(fig_pair, G4);
-	double b256 = run_pmm(fig_pair_nc, M256), b4g = run_pmm(fig_pair_nc, G4);
-	double c256 = run_pmm(fig_churn, M256), c4g = run_pmm(fig_churn, G4);
-	row("flat: order-0 pair 4 GiB / 256 MiB", p4g / p256, 0, "x", "<= 1.3");
-	row("flat: churn 4 GiB / 256 MiB", c4g / c256, 0, "x", "<= 1.3");
-	row("flat: buddy-path pair 4 GiB / 256 MiB", b4g / b256, 0, "x", "");
+	double p256, p4g, c256, c4g, b256, b4g;
+	row("flat: order-0 pair 4 GiB / 256 MiB", flat(fig_pair, &p256, &p4g), 0, "x", "<= 1.3");
+	row("flat: churn 4 GiB / 256 MiB", flat(fig_churn, &c256, &c4g), 0, "x", "<= 1.3");
+	row("flat: buddy-path pair 4 GiB / 256 MiB", flat(fig_pair_nc, &b256, &b4g), 0, "x", "");
 	printf("# flat inputs (ns): pair %.2f / %.2f, churn %.2f / %.2f, buddy-path pair %.2f / %.2f\n",
 	       p256, p4g, c256, c4g, b256, b4g);
 	printf("%-52s %9.3f %9s %8s  %-6s %s\n", "metadata per managed page (4 GiB map)",

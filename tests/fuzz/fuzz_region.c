@@ -8,7 +8,9 @@
  * it. After every step:
  *   - region_check() finds nothing;
  *   - live regions never overlap and their sizes match the model;
- *   - committed pages are exactly those touched or committed (per region);
+ *   - committed pages are exactly those touched or committed: counts per
+ *     region at every step, and page by page (region_page_state against the
+ *     model) for one slot per step, rotating;
  *   - PMM frames in use since start-up == owned committed pages (regions +
  *     the layer's own pool) + page tables created since start-up;
  *   - a read returns the byte last written (0 for a fresh page);
@@ -206,10 +208,30 @@ static void op_touch_anywhere(uint8_t a, uint8_t b, uint8_t c)
 		FAIL("touch outside every region at 0x%08x not refused", va);
 }
 
+/* Page by page: the layer's state of every page of one slot equals the model's. */
+static void check_pages(const struct mslot *s)
+{
+	static const enum region_page_state want[4] = { REGION_PAGE_RESERVED, REGION_PAGE_COMMITTED,
+	                                                REGION_PAGE_UNALLOC, REGION_PAGE_GUARD };
+	for (uint32_t i = 0; s->r && i < s->span; i++) {
+		enum region_page_state st = region_page_state(s->span_lo + i * PAGE_SIZE);
+		if (st != want[s->st[i]])
+			FAIL("page %u of span %u: layer says %s, model %u", i, s->span,
+			     region_page_state_name(st), s->st[i]);
+	}
+}
+
+static uint32_t steps;
+
 static void check_model(void)
 {
-	if (region_check(true))
+	check_pages(&slots[steps++ % SLOTS]);
+	if (region_check(false)) {
+		host_log_set(HOST_LOG_STDERR);
+		region_check(true);
+		region_dump();
 		FAIL("region_check");
+	}
 	struct region_stats st;
 	region_get_stats(&st);
 	uint32_t committed = 0;

@@ -16,9 +16,23 @@ fi
 seeds=$(mktemp -d)
 work=$(mktemp -d)
 trap 'rm -rf "$seeds" "$work"' EXIT
-# private copies: other people's `make` may relink these while this runs
-cp "$F" "$work.bin" && F=$work.bin && trap 'rm -rf "$seeds" "$work" "$work.bin"' EXIT
-[ -x "$T" ] && cp "$T" "$work.tool" && T=$work.tool && trap 'rm -rf "$seeds" "$work" "$work.bin" "$work.tool"' EXIT
+# a private, working copy of a program that other people's `make` may be
+# relinking right now: copy, check that it runs, retry for up to a minute
+stable_copy() {  # stable_copy SRC DST TESTCMD...
+	local src=$1 dst=$2 i
+	shift 2
+	for i in $(seq 1 30); do
+		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 2
+	done
+	return 1
+}
+trap 'rm -rf "$seeds" "$work" "$work.bin" "$work.tool"' EXIT
+stable_copy "$F" "$work.bin" -runs=0 || { echo "not ok 1 - $F does not run"; echo "1..1"; exit 1; }
+F=$work.bin
+stable_copy "$T" "$work.tool" formats && T=$work.tool
 # seeds: byte 0 selects a forced prefix in the target; 0 = none (whole file)
 i=0
 for f in "$M"/*.txt; do

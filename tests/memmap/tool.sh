@@ -23,6 +23,19 @@ n=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# a private, working copy of a program that other people's `make` may be
+# relinking right now: copy, check that it runs, retry for up to a minute
+stable_copy() {  # stable_copy SRC DST TESTCMD...
+	local src=$1 dst=$2 i
+	shift 2
+	for i in $(seq 1 30); do
+		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 2
+	done
+	return 1
+}
 ok()     { n=$((n + 1)); echo "ok $n - $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
 check()  { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
@@ -164,7 +177,8 @@ dump_and_bad_tests() {
 
 other_tests() {
 	if [ -d /sys/firmware/memmap ]; then
-		check "show /sys/firmware/memmap of this machine" "$T" show /sys/firmware/memmap >/dev/null
+		"$T" show /sys/firmware/memmap >"$tmp/sys.txt" 2>&1
+		check "show /sys/firmware/memmap of this machine" test $? -eq 0 -a "$(rows "$tmp/sys.txt" | wc -l)" -gt 0
 	fi
 	if command -v rsvg-convert >/dev/null 2>&1 && [ -r "$M/dell_latitude_7490.txt" ]; then
 		"$T" svg "$M/dell_latitude_7490.txt" --png "$tmp/m.png" >/dev/null 2>"$tmp/err"
@@ -178,8 +192,8 @@ if [ ! -x "$T" ]; then
 	not_ok "$T not built"
 	exit 1
 fi
-# a private copy: other people's `make` may relink the tool while this runs
-cp "$T" "$tmp/mmboot-memmap" && T=$tmp/mmboot-memmap
+stable_copy "$T" "$tmp/mmboot-memmap" formats || { not_ok "$T does not run"; exit 1; }
+T=$tmp/mmboot-memmap
 if ls "$M"/*.raw.txt >/dev/null 2>&1; then
 	corpus_tests
 else

@@ -376,6 +376,40 @@ static void test_commit_all_or_nothing(void **state)
 	assert_int_equal(region_commit(k, MMU_SIM_KERNEL_VA, 1), -MM_EBUSY);
 }
 
+/* A small arena (8 MiB): fill it until create fails, free every other
+ * region, then a create that needs a larger hole than any left must fail
+ * while small ones still fit; everything consistent throughout. */
+static void test_arena_exhaustion(void **state)
+{
+	assert_int_equal(mmu_sim_init((uint32_t)MiB(16), 4), 0);
+	assert_int_equal(arch_paging_init(mmu_sim_pmm()), 0);
+	vaddr_t lo = 0xD0000000u;
+	assert_int_equal(region_init(mmu_sim_pmm(), lo, lo + (uint32_t)MiB(8)), 0);
+	struct region_stats st;
+	region_get_stats(&st);
+	uint32_t n = 0, cap = st.arena_free;
+	static struct region *rr[4096];
+	while (n < 4096 && (rr[n] = region_create(2 * PAGE_SIZE, REGION_WRITE, "fill")))
+		n++;
+	assert_int_equal(n, cap / 2);
+	assert_int_equal(region_check(true), 0);
+	for (uint32_t i = 0; i < n; i += 2)
+		assert_int_equal(region_destroy(rr[i]), 0);
+	region_get_stats(&st);
+	assert_int_equal(st.arena_free, (n + 1) / 2 * 2 + cap % 2);
+	assert_null(region_create(3 * PAGE_SIZE, REGION_WRITE, "too big"));   /* holes are 2 pages */
+	struct region *a = region_create(2 * PAGE_SIZE, REGION_WRITE, "fits");
+	assert_non_null(a);
+	assert_int_equal(region_check(true), 0);
+	assert_int_equal(region_destroy(a), 0);
+	for (uint32_t i = 1; i < n; i += 2)
+		assert_int_equal(region_destroy(rr[i]), 0);
+	region_get_stats(&st);
+	assert_int_equal(st.arena_free, cap);
+	assert_int_equal(st.free_segments, 1);
+	assert_int_equal(region_check(true), 0);
+}
+
 static uint32_t rnd_state = 12345;
 static uint32_t rnd(void)
 {
@@ -482,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup(test_phys_without_pse, setup),
 		cmocka_unit_test_setup(test_out_of_memory, setup),
 		cmocka_unit_test_setup(test_commit_all_or_nothing, setup),
+		cmocka_unit_test_setup(test_arena_exhaustion, setup),
 		cmocka_unit_test_setup(test_10000_regions_random_order, setup),
 		cmocka_unit_test_setup(test_checker_catches_damage, setup),
 		cmocka_unit_test_setup(test_bad_arguments, setup),

@@ -24,6 +24,9 @@
 #              stop=REGEX  end QEMU as soon as serial.log matches REGEX
 #                          (firmware gave up; no need to wait for the timeout)
 #              timeout=S   kill QEMU after S seconds (default USB_TIMEOUT or 60)
+#              noexit      no isa-debug-exit device: the kernel believes it is on
+#                          a real PC (result on screen, key press or timeout,
+#                          then reset; -no-reboot turns the reset into exit 0)
 #
 # It returns QEMU's status (124 on timeout, 200 when stopped by stop=).
 # -no-reboot makes a reset end QEMU; -nodefaults removes q35's default
@@ -53,7 +56,7 @@ usb_medium_name() {
 
 usb_boot() {
 	local dir=$1 medium=$2 image=$3; shift 3
-	local secure=0 vga=0 monitor="" stop="" timeout=${USB_TIMEOUT:-60} opt
+	local secure=0 vga=0 monitor="" stop="" timeout=${USB_TIMEOUT:-60} exitdev=1 opt
 	for opt in "$@"; do
 		case $opt in
 		secure) secure=1 ;;
@@ -61,6 +64,7 @@ usb_boot() {
 		monitor=*) monitor=${opt#monitor=} ;;
 		stop=*) stop=${opt#stop=} ;;
 		timeout=*) timeout=${opt#timeout=} ;;
+		noexit) exitdev=0 ;;
 		*) echo "usb_boot: unknown option $opt" >&2; return 2 ;;
 		esac
 	done
@@ -78,6 +82,7 @@ usb_boot() {
 	cp "$vars" "$dir/vars.fd" || return 2
 	[ $vga = 1 ] && extra+=(-device VGA)
 	[ -n "$monitor" ] && extra+=(-monitor "unix:$monitor,server=on,wait=off")
+	[ $exitdev = 1 ] && extra+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	: >"$dir/serial.log"; : >"$dir/debug.log"
 	# shellcheck disable=SC2206
 	local args=(-nodefaults -machine "$machine" -accel tcg -m "$USB_MEM" -smp 1
@@ -86,7 +91,7 @@ usb_boot() {
 		-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd"
 		-drive "if=none,id=stick,format=raw,file=$dir/disk.img"
 		$margs
-		-net none -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
+		-net none -no-reboot
 		-serial "file:$dir/serial.log"
 		-debugcon "file:$dir/debug.log" -global isa-debugcon.iobase=0x402
 		-display none -parallel none)

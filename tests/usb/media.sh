@@ -59,7 +59,7 @@ check_dump() {
 		usb_notok "$m: memory-map dump ${f#::/} read back with mtools (size $size, header $hs + $n x $ds)"
 	fi
 	if [ -x build/host/mmboot-memmap ]; then
-		if build/host/mmboot-memmap "$dir/dump.map" >"$dir/memmap.txt" 2>&1; then
+		if build/host/mmboot-memmap show "$dir/dump.map" >"$dir/memmap.txt" 2>&1; then
 			usb_ok "$m: mmboot-memmap reads the dump ($(wc -l <"$dir/memmap.txt") lines)"
 		else
 			usb_notok "$m: mmboot-memmap reads the dump"; sed -n '1,10s/^/#   /p' "$dir/memmap.txt"
@@ -68,10 +68,10 @@ check_dump() {
 }
 
 # Two at a time: usb and nvme together, then sata.
-usb_boot "$work/usb" usb "$IMG" timeout=60 & p1=$!
-usb_boot "$work/nvme" nvme "$IMG" timeout=60 & p2=$!
+usb_boot "$work/usb" usb "$IMG" timeout=120 & p1=$!
+usb_boot "$work/nvme" nvme "$IMG" timeout=120 & p2=$!
 wait $p1; wait $p2
-usb_boot "$work/sata" sata "$IMG" timeout=60
+usb_boot "$work/sata" sata "$IMG" timeout=120
 for m in usb nvme sata; do check_boot $m; done
 usb_check "the built image itself was not modified by the boots" \
 	bash -c "[ -z \"\$(MTOOLS_SKIP_CHECK=1 mdir -b -i '$IMG@@$(usb_esp_offset "$IMG")' ::/mmboot 2>/dev/null)\" ]"
