@@ -4,11 +4,14 @@
  * The image is untrusted bytes: every header field is checked before use
  * (class, byte order, machine i386, type EXEC, program header table inside
  * the image, each PT_LOAD inside the image, filesz <= memsz, addresses in
- * the higher half without wrapping, entry inside a loaded segment). The
+ * the higher half without wrapping, segments in order without overlap,
+ * entry inside a loaded segment). The
  * segments are laid out physically exactly as virtually: one contiguous
  * allocation of va_hi - va_lo bytes, segment at dest + (p_vaddr - va_lo).
  */
-#include "loader.h"
+#include "elf32.h"
+#include <mmboot/types.h>
+#include <mmboot/mm_env.h>
 
 struct elf32_ehdr {
 	uint8_t ident[16];
@@ -24,7 +27,6 @@ _Static_assert(sizeof(struct elf32_phdr) == 32, "elf32 program header");
 
 #define PT_LOAD 1u
 #define PF_W    2u
-#define KERNEL_VA_MIN 0xC0000000u
 
 static const char *check_ehdr(const struct elf32_ehdr *eh, uint64_t len)
 {
@@ -49,8 +51,10 @@ static const char *add_seg(struct elf32_plan *p, const struct elf32_phdr *ph, ui
 		return "too many PT_LOAD segments";
 	if (ph->filesz > ph->memsz || (uint64_t)ph->offset + ph->filesz > len)
 		return "segment outside the image";
-	if (ph->vaddr < KERNEL_VA_MIN || (uint64_t)ph->vaddr + ph->memsz > 0xFFC00000ull)
+	if (ph->vaddr < ELF32_KERNEL_VA_MIN || (uint64_t)ph->vaddr + ph->memsz > ELF32_KERNEL_VA_MAX)
 		return "segment outside the kernel's higher half";
+	if (p->nseg > 0 && ph->vaddr < p->seg[p->nseg - 1].va + p->seg[p->nseg - 1].memsz)
+		return "segments overlap or are not in address order";
 	struct elf32_seg *s = &p->seg[p->nseg++];
 	s->va = ph->vaddr;
 	s->memsz = ph->memsz;

@@ -20,7 +20,6 @@
  */
 #include "loader.h"
 #include "inspect.h"
-#undef EFI_PAGE_SHIFT   /* <efi.h> and <mmboot/efi_memdesc.h> both define it (12) */
 #include <mmboot/memmap_fmt.h>
 
 static EFI_GUID inspect_guid_acpi20 = ACPI_20_TABLE_GUID;

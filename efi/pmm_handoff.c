@@ -24,8 +24,6 @@
  * need every one of those frames reserved first.
  */
 #include "loader.h"
-/* <efi.h> and <mmboot/efi_memdesc.h> both define EFI_PAGE_SHIFT (12 / 12u). */
-#undef EFI_PAGE_SHIFT
 #include <mmboot/pmm.h>
 
 _Static_assert(PMM_HANDOFF_EXT_OFFSET + sizeof(struct pmm_handoff) <= BOOTINFO_EXT_BYTES,

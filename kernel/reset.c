@@ -34,7 +34,10 @@
 #include "physwin.h"
 #include "../arch/x86/cpu.h"
 
-#define RESET_TIMEOUT_S   120u
+#ifndef MMBOOT_RESET_TIMEOUT_S      /* make RESET_TIMEOUT=s (tests/usb/reset_timeout.sh) */
+#define MMBOOT_RESET_TIMEOUT_S 120u
+#endif
+#define RESET_TIMEOUT_S   MMBOOT_RESET_TIMEOUT_S
 #define PM_TIMER_HZ       3579545u
 #define KBC_DATA          0x60u
 #define KBC_STATUS        0x64u

@@ -55,7 +55,8 @@ ALL_TARGETS += $(KERNEL_ELF) $(EFI_APP)
 # --- host tests ------------------------------------------------------------
 BOOT_HOST_TESTS := $(BUILD)/host/tests/unit/test_bootinfo \
                    $(BUILD)/host/tests/unit/test_pdbuild \
-                   $(BUILD)/host/tests/unit/test_exitbs
+                   $(BUILD)/host/tests/unit/test_exitbs \
+                   $(BUILD)/host/tests/unit/test_elf32
 
 $(BUILD)/host/tests/unit/test_bootinfo: $(BUILD)/host/tests/unit/test_bootinfo.o
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
@@ -64,6 +65,10 @@ $(BUILD)/host/tests/unit/test_pdbuild: $(BUILD)/host/tests/unit/test_pdbuild.o \
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
 $(BUILD)/host/tests/unit/test_exitbs: $(BUILD)/host/tests/unit/test_exitbs.o \
 		$(BUILD)/host/efi/exitbs.o
+	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/host/tests/unit/test_elf32: $(BUILD)/host/tests/unit/test_elf32.o \
+		$(BUILD)/host/efi/elf32.o
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
 
 HOST_TESTS += $(BOOT_HOST_TESTS)

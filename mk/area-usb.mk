@@ -41,6 +41,12 @@ sign: $(USB_EFI)
 usb-signed: sign
 	tools/mkimage.sh -s $(USB_SIZE_MIB) -r esp/README.txt -o $(USB_IMG_SIGNED) $(USB_SIGNED_EFI)
 
+# RESET_TIMEOUT=s: seconds the result stays on a real PC's screen before the
+# restart (kernel/reset.c; default 120). The timeout test builds a variant.
+ifneq ($(RESET_TIMEOUT),)
+KERNEL_CFLAGS += -DMMBOOT_RESET_TIMEOUT_S=$(RESET_TIMEOUT)u
+endif
+
 # --- framebuffer console font ---------------------------------------------
 # Converted at build time from a packaged console font (console-setup-linux);
 # FBCON_FONT picks another one (PSF1/PSF2, 8..16 pixels wide).
@@ -78,4 +84,5 @@ ALL_TARGETS += $(FBRENDER)
 HOST_TESTS  += $(BUILD)/host/tests/usb/test_fbcon $(BUILD)/host/tests/usb/test_reset_hw
 
 TEST_SCRIPTS += tests/usb/test_flash.sh tests/usb/test_mkimage.sh
-BOOT_TESTS   += tests/usb/media.sh tests/usb/secureboot.sh tests/usb/screenshot.sh
+BOOT_TESTS   += tests/usb/media.sh tests/usb/secureboot.sh tests/usb/screenshot.sh \
+                tests/usb/reset_timeout.sh

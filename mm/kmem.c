@@ -283,7 +283,7 @@ static void *kmem_alloc_slow(struct kmem_cache *c, uintptr_t caller)
 	return obj;
 }
 
-static inline void *kmem_alloc_impl(struct kmem_cache *c, uint32_t kmflags, uintptr_t caller)
+KMEM_HOT void *kmem_alloc_impl(struct kmem_cache *c, uint32_t kmflags, uintptr_t caller)
 {
 	void *obj;
 	mm_lock_acquire(&c->lock);
@@ -377,7 +377,7 @@ static void kmem_free_other(struct kmem_cache *want, void *p, uint32_t idx, uint
 
 /* Free p; want is the cache the caller named (NULL for kfree). The owner
  * comes from the pagemap (one 4-byte load), never from the object. */
-static void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
+KMEM_HOT void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
 {
 	uintptr_t off = (uintptr_t)p - kmem_arena.base;
 	if (KMEM_UNLIKELY(off >= ((uintptr_t)kmem_arena.top << PAGE_SHIFT))) {
@@ -445,7 +445,7 @@ static void *kmalloc_large(size_t size, uint32_t kmflags)
 	return p;
 }
 
-static void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
+KMEM_HOT void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
 {
 	if (KMEM_LIKELY(size - 1 < KMALLOC_MAX_CLASS))
 		return kmem_alloc_impl(kmalloc_caches[kmalloc_index[(size + 7) >> 3]], kmflags, caller);

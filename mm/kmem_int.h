@@ -53,6 +53,7 @@
 
 #define KMEM_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define KMEM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define KMEM_HOT static inline __attribute__((always_inline))   /* fast path, inlined */
 
 /* pagemap entry: kind | offset of the page in its run (saturated) | cache id */
 #define KMEM_PM(kind, off, id) ((uint32_t)(kind) | (uint32_t)((off) > 255 ? 255 : (off)) << 8 | \

@@ -418,14 +418,14 @@ uint32_t memmap_from_efi(const void *descs, uint32_t n, uint32_t desc_size,
 		o->kind = MEMMAP_SRC_EFI;
 		o->attr = d.attribute;
 		uint64_t room = ~d.phys_start;   /* bytes up to 2^64 - 1 */
-		if (d.num_pages > (room >> EFI_PAGE_SHIFT) ||
-		    (d.num_pages << EFI_PAGE_SHIFT) > room) {
+		if (d.num_pages > (room >> EFI_MD_PAGE_SHIFT) ||
+		    (d.num_pages << EFI_MD_PAGE_SHIFT) > room) {
 			/* end would reach or pass 2^64: mark wrapped (end < start) */
 			if (o->start == 0)
 				o->start = ~(uint64_t)0;
 			o->end = 0;
 		} else {
-			o->end = d.phys_start + (d.num_pages << EFI_PAGE_SHIFT);
+			o->end = d.phys_start + (d.num_pages << EFI_MD_PAGE_SHIFT);
 		}
 	}
 	return n;

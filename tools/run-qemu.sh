@@ -109,6 +109,8 @@ case $TIMEOUT in ''|*[!0-9]*) die "TIMEOUT=$TIMEOUT: expected whole seconds" ;; 
 command -v "$QEMU" >/dev/null || die "missing $QEMU (install qemu-system-x86: tools/deps.sh run)"
 
 mkdir -p build/qemu || die "cannot create build/qemu"
+# scratch directories of boots killed with SIGKILL, older than 12 hours
+find build/qemu -maxdepth 1 -name 'boot.*' -mmin +720 -exec rm -rf {} + 2>/dev/null
 work=$(mktemp -d build/qemu/boot.XXXXXX) || die "cannot create a scratch directory"
 cleanup() {
 	if [ -n "$DUMPS" ] && [ -f "$work/disk.img" ]; then

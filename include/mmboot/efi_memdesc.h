@@ -60,6 +60,6 @@ enum efi_memtype {
 #define EFI_MA_CPU_CRYPTO    0x0000000000080000ull
 #define EFI_MA_RUNTIME       0x8000000000000000ull
 
-#define EFI_PAGE_SHIFT 12u
+#define EFI_MD_PAGE_SHIFT 12u   /* descriptor pages are always 4 KiB */
 
 #endif /* MMBOOT_EFI_MEMDESC_H */

@@ -183,7 +183,7 @@ static double pmm_churn(struct pmm *p, uint64_t seed)
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
 		uint32_t r = rnd();
 		if (n == LIVE || (n && (r & 1))) {
-			uint32_t k = (r >> 1) % n;
+			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			pmm_free(p, (paddr_t)live[k].pfn << 12, live[k].order);
 			live[k] = live[--n];
 		} else {
@@ -211,7 +211,7 @@ static double ff_churn(struct ff *f, uint64_t seed)
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
 		uint32_t r = rnd();
 		if (n == LIVE || (n && (r & 1))) {
-			uint32_t k = (r >> 1) % n;
+			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			ff_free(f, live[k].pfn, 1u << live[k].order);
 			live[k] = live[--n];
 		} else {
@@ -254,7 +254,7 @@ static double null_churn(uint64_t seed)
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
 		uint32_t r = rnd();
 		if (n == LIVE || (n && (r & 1))) {
-			uint32_t k = (r >> 1) % n;
+			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			null_free(live[k].pfn, 1u << live[k].order);
 			live[k] = live[--n];
 		} else {

@@ -16,10 +16,14 @@ product:
 MATRIX_JOBS (default 2) boots run at a time, the slowest first. Each boot
 is checked for:
 
-  exit    run-qemu.sh exit status 0 (the kernel wrote 0x10 to isa-debug-exit)
+  exit    run-qemu.sh exit status 0 (the kernel wrote 0x10 to isa-debug-exit),
+          or 1 (0x11) when some kernel test failed (those fail on their own
+          lines); 0 with a failed kernel test is an error too
   loader  banner, firmware line, the memory-map table ("memory map: N
           descriptors" followed by exactly N rows numbered 0..N-1, each with
-          end > start and pages == (end - start) / 4 KiB), the usable-memory
+          end > start and pages == (end - start) / 4 KiB; the MMIO row ending
+          at 4 GiB, the firmware flash, is 2 MiB for FW=code and 4 MiB for
+          FW=code4m, so the right OVMF build ran), the usable-memory
           line: usable RAM <= -m and >= 80% of -m minus 8 MiB, and RAM above
           4 GiB present exactly when QEMU's layout puts some there (within
           16 MiB of the expected amount)
@@ -35,7 +39,8 @@ TAP output (what tests/run-tests.sh counts), per configuration:
     not ok 9 - q35-256M-code: region_lazy_commit_64m
 
 A kernel test that fails carries its "# name: ..." diagnostics below its
-line. A boot check that fails prints the reasons and the whole serial log.
+line; a boot check that fails, its reasons. Any failure in a configuration
+prints run-qemu.sh's messages and the whole serial log ("# | " lines).
 Every echoed line starts with "# ". Artifacts: build/test-artifacts/boot/
 <config>/serial.log, run.txt (run-qemu.sh's messages), dumps/ (what the
 loader saved in the image's mmboot/ folder).
@@ -111,8 +116,13 @@ def boot(cfg, efi, timeout):
     return p.returncode, p.stdout, ANSI.sub("", serial).split("\n"), secs
 
 
-def check_map(lines, problems):
-    """The memory-map table: header, N rows numbered 0..N-1, consistent rows."""
+FLASH_BYTES = {"code": 2 * MIB, "code4m": 4 * MIB}   # OVMF_CODE + OVMF_VARS
+
+
+def check_map(cfg, lines, problems):
+    """The memory-map table: header, N rows numbered 0..N-1, consistent rows;
+    the firmware flash (the MMIO range that ends at 4 GiB) has the size of
+    the OVMF build asked for, which shows the right firmware ran."""
     head = next((i for i, l in enumerate(lines) if RE_MAP_HEAD.match(l)), None)
     if head is None:
         problems.append("loader: no 'memory map: N descriptors' line")
@@ -127,6 +137,11 @@ def check_map(lines, problems):
         if idx != i or end <= start or (end - start) != pages * 4096:
             problems.append("loader: bad map row %d: %s" % (i, r.group(0).strip()))
             break
+    flash = [int(r.group(4), 16) - int(r.group(3), 16) for r in rows
+             if r.group(2) == "MMIO" and int(r.group(4), 16) == 1 << 32]
+    if flash != [FLASH_BYTES[cfg[3]]]:
+        problems.append("loader: firmware flash below 4 GiB is %s bytes, FW=%s has %d"
+                        % (flash, cfg[3], FLASH_BYTES[cfg[3]]))
 
 
 def check_memory(cfg, lines, problems):
@@ -198,10 +213,10 @@ def check(cfg, rc, lines):
     for what, pat in (("loader banner", r"^mmboot loader"),
                       ("loader firmware line", r"^firmware: .*UEFI \d"),
                       ("kernel banner", r"^mmboot kernel stage"),
-                      ("kernel PASS line", r"^mmboot: PASS")):
+                      ("kernel status line", r"^mmboot: (PASS|FAIL) \(status")):
         if not re.search(pat, text, re.M):
             problems.append("missing %s (/%s/)" % (what, pat))
-    check_map(lines, problems)
+    check_map(cfg, lines, problems)
     check_memory(cfg, lines, problems)
     pg = next((RE_PAGING.match(l) for l in lines if RE_PAGING.match(l)), None)
     if not pg:
@@ -209,7 +224,42 @@ def check(cfg, rc, lines):
     elif (pg.group(1), pg.group(4)) != ("1", "0"):
         problems.append("kernel: paging state %s (want PG 1, PAE 0)" % pg.group(0))
     results = parse_ktap(lines, problems)
+    failed_tests = [r for r in results if not r[0]]
+    if rc == 1 and failed_tests:
+        # The fail status is the failed kernel tests' doing: they have their
+        # own "not ok" lines; the boot itself counts as fine.
+        problems = [p for p in problems if not p.startswith("exit: the kernel reported failure")]
+    if rc == 0 and failed_tests:
+        problems.append("exit: pass status although %d kernel tests failed" % len(failed_tests))
     return problems, results
+
+
+def report(n, cfg, boot_result):
+    """Print one configuration's TAP lines numbered from n + 1; (n, failures)."""
+    rc, runmsg, lines, secs = boot_result
+    problems, results = check(cfg, rc, lines)
+    name, failed = cfg[0], 0
+    n += 1
+    failed += bool(problems)
+    print("%s %d - %s: boot (exit status, loader report, map table, kernel report, KTAP plan)"
+          % ("not ok" if problems else "ok", n, name))
+    print("# %s: %.1f s, %d kernel tests" % (name, secs, len(results)))
+    for p in problems:
+        print("#   reason: %s" % p)
+    for good, _, tname, diag in results:
+        n += 1
+        failed += not good
+        print("%s %d - %s: %s" % ("ok" if good else "not ok", n, name, tname))
+        for d in ([] if good else diag):
+            print("#   %s" % d.lstrip("# "))
+    if failed:
+        for l in runmsg.splitlines():
+            print("#   %s" % l)
+        print("# ---- serial log of %s (build/test-artifacts/boot/%s/serial.log)" % (name, name))
+        for l in lines:
+            print("# | %s" % l)
+    sys.stdout.flush()
+    return n, failed
 
 
 def main():
@@ -225,38 +275,14 @@ def main():
     # Boot a snapshot: a rebuild during the run must not mix two loaders.
     snap = os.path.join(ART, "BOOTX64.EFI")
     shutil.copyfile(efi, snap)
-    efi = snap
     print("# boot matrix: %d configurations, %d at a time, %s" % (len(configs), jobs, efi))
     t0 = time.monotonic()
     n, failed = 0, 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futs = [(c, pool.submit(boot, c, efi, timeout)) for c in configs]
+        futs = [(c, pool.submit(boot, c, snap, timeout)) for c in configs]
         for cfg, fut in futs:
-            rc, runmsg, lines, secs = fut.result()
-            problems, results = check(cfg, rc, lines)
-            name = cfg[0]
-            n += 1
-            ok = not problems
-            failed += not ok
-            print("%s %d - %s: boot (exit status, loader report, map table, kernel report, KTAP plan)"
-                  % ("ok" if ok else "not ok", n, name))
-            print("# %s: %.1f s, %d kernel tests" % (name, secs, len(results)))
-            if not ok:
-                for p in problems:
-                    print("#   reason: %s" % p)
-                for l in runmsg.splitlines():
-                    print("#   %s" % l)
-                print("# ---- serial log of %s (build/test-artifacts/boot/%s/serial.log)" % (name, name))
-                for l in lines:
-                    print("# | %s" % l)
-            for good, num, tname, diag in results:
-                n += 1
-                failed += not good
-                print("%s %d - %s: %s" % ("ok" if good else "not ok", n, name, tname))
-                if not good:
-                    for d in diag:
-                        print("#   %s" % d.lstrip("# "))
-            sys.stdout.flush()
+            n, f = report(n, cfg, fut.result())
+            failed += f
     print("1..%d" % n)
     print("# boot matrix: %d configurations in %.1f s wall time, %d of %d checks failed"
           % (len(configs), time.monotonic() - t0, failed, n))

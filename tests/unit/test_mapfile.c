@@ -164,6 +164,18 @@ static void test_uefi_shell(void **state)
 	assert_int_equal(parse_str("MemoryMap,\"LoaderCode\",\"1000\",\"1FFF\",\"1\",\"F\"\n", &mf), 0);
 	expect_entry(&mf, 0, 0x1000, 0x2000, 1, 0xf);
 	mapfile_free(&mf);
+	/* as the shell writes it to a file: UTF-16LE with a byte-order mark */
+	static const char text[] =
+		"Type       Start            End              # Pages          Attributes\r\n"
+		"BS_Data    0000000000001000-0000000000002FFF 0000000000000002 000000000000000F\r\n";
+	unsigned char u16[2 + 2 * sizeof(text)];
+	u16[0] = 0xff, u16[1] = 0xfe;
+	for (size_t i = 0; i < sizeof(text) - 1; i++)
+		u16[2 + 2 * i] = (unsigned char)text[i], u16[3 + 2 * i] = 0;
+	assert_int_equal(mapfile_parse("u16.txt", u16, 2 * sizeof(text), &mf, err, sizeof(err)), 0);
+	assert_int_equal(mf.format, MAPFILE_UEFI_SHELL);
+	expect_entry(&mf, 0, 0x1000, 0x3000, 4, 0xf);
+	mapfile_free(&mf);
 }
 
 static void test_sysfs(void **state)

@@ -24,6 +24,7 @@
 #              stop=REGEX  end QEMU as soon as serial.log matches REGEX
 #                          (firmware gave up; no need to wait for the timeout)
 #              timeout=S   kill QEMU after S seconds (default USB_TIMEOUT or 60)
+#              machine=P   extra -machine properties (e.g. i8042=off)
 #              noexit      no isa-debug-exit device: the kernel believes it is on
 #                          a real PC (result on screen, key press or timeout,
 #                          then reset; -no-reboot turns the reset into exit 0)
@@ -56,7 +57,7 @@ usb_medium_name() {
 
 usb_boot() {
 	local dir=$1 medium=$2 image=$3; shift 3
-	local secure=0 vga=0 monitor="" stop="" timeout=${USB_TIMEOUT:-60} exitdev=1 opt
+	local secure=0 vga=0 monitor="" stop="" timeout=${USB_TIMEOUT:-60} exitdev=1 mprops="" opt
 	for opt in "$@"; do
 		case $opt in
 		secure) secure=1 ;;
@@ -65,6 +66,7 @@ usb_boot() {
 		stop=*) stop=${opt#stop=} ;;
 		timeout=*) timeout=${opt#timeout=} ;;
 		noexit) exitdev=0 ;;
+		machine=*) mprops=,${opt#machine=} ;;
 		*) echo "usb_boot: unknown option $opt" >&2; return 2 ;;
 		esac
 	done
@@ -80,6 +82,7 @@ usb_boot() {
 		extra+=(-global driver=cfi.pflash01,property=secure,value=on)
 	fi
 	cp "$vars" "$dir/vars.fd" || return 2
+	machine=$machine$mprops
 	[ $vga = 1 ] && extra+=(-device VGA)
 	[ -n "$monitor" ] && extra+=(-monitor "unix:$monitor,server=on,wait=off")
 	[ $exitdev = 1 ] && extra+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)

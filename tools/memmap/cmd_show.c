@@ -3,7 +3,8 @@
  * machine (mm/memmap_report.c): header, the table in source order with
  * attributes decoded, totals per type, what the sanitizer changed, usable
  * memory below and above 4 GiB. The output is itself a map file (the mmboot
- * text table) that every command reads back.
+ * text table) that every command reads back. `--ranges` adds the sanitized
+ * ranges (sorted, disjoint, 4 KiB aligned, one class each) at the end.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +18,37 @@ static void show_emit(void *ctx, const char *line)
 	fputc('\n', (FILE *)ctx);
 }
 
+static void show_ranges(const struct analysis *a)
+{
+	printf("\nsanitized ranges:\n");
+	for (uint32_t i = 0; i < a->nout; i++) {
+		char line[MEMFMT_LINE_MAX];
+		struct memfmt_buf b;
+		memfmt_init(&b, line, sizeof(line));
+		memfmt_dec_w(&b, i, 5);
+		memfmt_char(&b, ' ');
+		memfmt_str(&b, memmap_class_name((enum memmap_class)a->out[i].cls));
+		memfmt_pad(&b, 22);
+		memfmt_hex(&b, a->out[i].start, 16);
+		memfmt_char(&b, ' ');
+		memfmt_hex(&b, a->out[i].end, 16);
+		memfmt_char(&b, ' ');
+		memfmt_size(&b, a->out[i].end - a->out[i].start);
+		puts(line);
+	}
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct analysis a;
 	char source[600];
+	int ranges = argc == 2 && !strcmp(argv[0], "--ranges");
+	if (ranges) {
+		argc--;
+		argv++;
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: mmboot-memmap show FILE\n");
+		fprintf(stderr, "usage: mmboot-memmap show [--ranges] FILE\n");
 		return EXIT_BAD_INPUT;
 	}
 	if (analysis_load(argv[0], &a) < 0)
@@ -36,6 +62,8 @@ int cmd_show(int argc, char **argv)
 		.out = a.out, .nout = a.nout, .st = &a.st,
 	};
 	memfmt_report(&r, show_emit, stdout);
+	if (ranges)
+		show_ranges(&a);
 	analysis_free(&a);
 	return fflush(stdout) == 0 ? 0 : EXIT_BAD_INPUT;
 }

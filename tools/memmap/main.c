@@ -1,7 +1,7 @@
 /*
  * mmboot-memmap: read, show, compare, replay and draw firmware memory maps.
  *
- *   mmboot-memmap show FILE          the table, totals, sanitizer changes
+ *   mmboot-memmap show [--ranges] FILE  the table, totals, sanitizer changes
  *   mmboot-memmap diff A B           ranges added, removed, retyped
  *   mmboot-memmap replay FILE [--json]  what mmboot's sanitizer + PMM make of it
  *   mmboot-memmap svg FILE [--png OUT]  a picture of the address space
@@ -19,7 +19,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: mmboot-memmap show FILE\n"
+	fputs("usage: mmboot-memmap show [--ranges] FILE\n"
 	      "       mmboot-memmap diff [--exact] A B\n"
 	      "       mmboot-memmap replay FILE [--json]\n"
 	      "       mmboot-memmap svg FILE [--png OUT.png]   (SVG on stdout)\n"

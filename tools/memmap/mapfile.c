@@ -9,6 +9,8 @@
  *      (its column header), else the first line that any of the line
  *      classifiers recognises decides (normalised rows, Linux e820 new/old,
  *      EFI new/old), skipping blank lines, '#' comments and log noise.
+ * UTF-16LE text with a byte-order mark (UEFI Shell redirection) is first
+ * narrowed to ASCII (offsets in binary errors then count characters).
  * The chosen parser then reads the whole input strictly: a line that looks
  * wrong is an error naming its number, never silently skipped (only lines
  * carrying a log timestamp that are not map lines at all are skipped: they
@@ -180,22 +182,45 @@ static int parse_as(struct mf_ctx *c, enum mapfile_format f)
 	               "UEFI Shell memmap)");
 }
 
+/* UTF-16LE text with a byte-order mark (what the UEFI Shell writes with
+ * `memmap > file`) narrowed to ASCII, non-ASCII as '?'; NULL if not that. */
+static char *utf16_to_ascii(const unsigned char *p, size_t len, size_t *out_len)
+{
+	if (len < 2 || p[0] != 0xff || p[1] != 0xfe || (len & 1))
+		return NULL;
+	char *a = malloc(len / 2 + 1);
+	if (!a)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 2; i + 1 < len; i += 2) {
+		unsigned ch = p[i] | (unsigned)p[i + 1] << 8;
+		a[n++] = ch == 0 ? '\0' : ch < 0x80 ? (char)ch : '?';
+	}
+	*out_len = n;
+	return a;
+}
+
 int mapfile_parse(const char *name, const void *data, size_t len,
                   struct mapfile *mf, char *err, size_t errlen)
 {
-	struct mf_ctx c = { .name = name, .data = data, .len = len, .mf = mf,
-	                   .err = err, .errlen = errlen };
+	size_t alen;
+	char *ascii = utf16_to_ascii(data, len, &alen);
+	struct mf_ctx c = { .name = name, .data = ascii ? ascii : data, .len = ascii ? alen : len,
+	                    .mf = mf, .err = err, .errlen = errlen };
+	int rc = 0;
 	memset(mf, 0, sizeof(*mf));
 	if (errlen)
 		err[0] = '\0';
-	if (len == 0)
-		return mf_fail(&c, 0, "empty file");
-	mf->format = detect_format(&c);
-	if (parse_as(&c, mf->format) < 0) {
-		mapfile_free(mf);
-		return -1;
+	if (c.len == 0) {
+		rc = mf_fail(&c, 0, "empty file");
+	} else {
+		mf->format = detect_format(&c);
+		rc = parse_as(&c, mf->format);
 	}
-	return 0;
+	if (rc < 0)
+		mapfile_free(mf);
+	free(ascii);
+	return rc < 0 ? -1 : 0;
 }
 
 static int read_whole(const char *path, char **buf, size_t *len, char *err, size_t errlen)

@@ -13,9 +13,8 @@
  * Anything before the column header (prompt, command line) is ignored; the
  * table ends at the first blank line. The page count must match the range.
  * The standard-format output (`memmap -sfo`, lines MemoryMap,"Type","S",
- * "E","Pages","Attr") is read too. Files saved by the shell are UCS-2: a
- * UTF-16LE file is recognised by its zero bytes and must be converted
- * first (iconv -f UTF-16 -t UTF-8).
+ * "E","Pages","Attr") is read too. Files the shell writes (`memmap > f`)
+ * are UTF-16LE with a byte-order mark; mapfile_parse() narrows them first.
  */
 #define _GNU_SOURCE /* memmem */
 #include <string.h>
