@@ -155,11 +155,24 @@ static void kbc_drain(void)
 		(void)inb(KBC_DATA);
 }
 
-/* Wait for a key or the timeout; 1 if a key ended it. */
+/* Wait for a key or the timeout; 1 if a key ended it. With the PM timer
+ * the ticks elapsed are summed over the whole wait (however long one poll
+ * takes: under emulation a port read can cost milliseconds); without it,
+ * about one millisecond of port 0x80 writes per poll. */
 static int wait_key_or_timeout(uint32_t seconds, int kbc)
 {
 	if (kbc)
 		kbc_drain();
+	if (reset_acpi.pm_timer_port) {
+		uint32_t last = pm_timer_read();
+		uint64_t ticks = 0, want = (uint64_t)seconds * PM_TIMER_HZ;
+		while (ticks < want) {
+			if (kbc && kbc_key_pressed())
+				return 1;
+			ticks += pm_timer_elapsed(&last);
+		}
+		return 0;
+	}
 	for (uint32_t ms = 0; ms < seconds * 1000u; ms++) {
 		if (kbc && kbc_key_pressed())
 			return 1;

@@ -47,3 +47,7 @@ TEST_SCRIPTS += tests/fuzz/fuzz_kmem.sh
 ifneq ($(KMEM_DEBUG),)
 KERNEL_CFLAGS += -DMMBOOT_KMEM_DEBUG=$(KMEM_DEBUG)
 endif
+# `make KMEM_STRESS_OPS=n`: operations of the in-kernel stress test (default 2^20)
+ifneq ($(KMEM_STRESS_OPS),)
+KERNEL_CFLAGS += -DKMEM_STRESS_OPS=$(KMEM_STRESS_OPS)u
+endif

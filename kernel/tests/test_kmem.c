@@ -24,7 +24,9 @@
 #include <mmboot/pmm.h>
 #include <mmboot/region.h>
 
-#define KMEM_STRESS_OPS   (1u << 20)   /* one million operations */
+#ifndef KMEM_STRESS_OPS
+#define KMEM_STRESS_OPS   (1u << 20)   /* one million operations; make KMEM_STRESS_OPS=n */
+#endif
 #define KMEM_STRESS_SLOTS 2048u
 #define KMEM_NCACHES      8u
 
