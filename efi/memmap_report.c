@@ -39,7 +39,7 @@ static void print_table(const void *map, uint64_t n, uint64_t dsize)
 	mm_printf("  #   type          start              end (excl)         pages      attributes\n");
 	for (uint64_t i = 0; i < n; i++) {
 		const struct efi_memdesc *d = desc_at(map, i, dsize);
-		uint64_t end = d->phys_start + (d->num_pages << EFI_PAGE_SHIFT);
+		uint64_t end = d->phys_start + (d->num_pages << EFI_MD_PAGE_SHIFT);
 		mm_printf("  %3llu %-13s %016llx %016llx %10llu %016llx\n",
 		          (unsigned long long)i, memmap_type_name(d->type),
 		          (unsigned long long)d->phys_start, (unsigned long long)end,
@@ -65,7 +65,7 @@ static void print_summary(const void *map, uint64_t n, uint64_t dsize)
 		count[t]++;
 		if (!usable_after_exit(d->type))
 			continue;
-		uint64_t s = d->phys_start, e = s + (d->num_pages << EFI_PAGE_SHIFT);
+		uint64_t s = d->phys_start, e = s + (d->num_pages << EFI_MD_PAGE_SHIFT);
 		if (e <= PADDR_4G)
 			below += e - s;
 		else if (s >= PADDR_4G)
