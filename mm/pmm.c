@@ -146,68 +146,9 @@ static inline uint64_t *pmm_bm(const struct pmm *p)
 
 static inline uint64_t pmm_bit(uint32_t i) { return (uint64_t)1 << (i & 63); }
 
-/* Word operations. The bitmaps are uint64_t words: the same bytes for the
- * 64-bit loader and the 32-bit kernel. 32-bit code works on the two
- * little-endian halves instead, which spares it 64-bit shifts and scans. */
-typedef uint32_t __attribute__((may_alias)) pmm_half;
-#define PMM_NARROW (sizeof(uintptr_t) == 4)
-_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "bitmap halves assume little endian");
-
-static inline bool pmm_w_test(const uint64_t *w, uint32_t b)
-{
-	if (PMM_NARROW)
-		return (((const pmm_half *)w)[b >> 5] >> (b & 31)) & 1;
-	return (*w >> b) & 1;
-}
-
-/* Set bit b of *w; true if the word was zero before. */
-static inline bool pmm_w_set(uint64_t *w, uint32_t b)
-{
-	if (PMM_NARROW) {
-		pmm_half *h = (pmm_half *)w;
-		bool was_zero = (h[0] | h[1]) == 0;
-		h[b >> 5] |= 1u << (b & 31);
-		return was_zero;
-	}
-	uint64_t old = *w;
-	*w = old | ((uint64_t)1 << b);
-	return old == 0;
-}
-
-/* Clear bit b of *w; true if the word is zero now. */
-static inline bool pmm_w_clear(uint64_t *w, uint32_t b)
-{
-	if (PMM_NARROW) {
-		pmm_half *h = (pmm_half *)w;
-		h[b >> 5] &= ~(1u << (b & 31));
-		return (h[0] | h[1]) == 0;
-	}
-	uint64_t now = *w & ~((uint64_t)1 << b);
-	*w = now;
-	return now == 0;
-}
-
-/* Lowest (or highest) set bit of *w, 64 if none. */
-static inline uint32_t pmm_w_first(const uint64_t *w, bool highest)
-{
-	if (PMM_NARROW) {
-		const pmm_half *h = (const pmm_half *)w;
-		uint32_t lo = h[0], hi = h[1];
-		if (!(lo | hi))
-			return 64;
-		if (highest)
-			return hi ? 63u - (uint32_t)__builtin_clz(hi) : 31u - (uint32_t)__builtin_clz(lo);
-		return lo ? (uint32_t)__builtin_ctz(lo) : 32u + (uint32_t)__builtin_ctz(hi);
-	}
-	uint64_t v = *w;
-	if (!v)
-		return 64;
-	return highest ? 63u - (uint32_t)__builtin_clzll(v) : (uint32_t)__builtin_ctzll(v);
-}
-
 static inline bool pmm_test(const struct pmm *p, unsigned k, uint32_t idx)
 {
-	return pmm_w_test(&pmm_bm(p)[p->orders[k].lvl_off[0] + (idx >> 6)], idx & 63);
+	return (pmm_bm(p)[p->orders[k].lvl_off[0] + (idx >> 6)] & pmm_bit(idx)) != 0;
 }
 
 /* The lock, unless the caller serialises (PMM_F_NOLOCK). */
@@ -311,7 +252,10 @@ static void pmm_bm_set(struct pmm *p, unsigned k, uint32_t idx)
 	const struct pmm_order *o = &p->orders[k];
 	uint64_t *bm = pmm_bm(p);
 	for (uint32_t l = 0; l < o->levels; l++) {
-		if (!pmm_w_set(&bm[o->lvl_off[l] + (idx >> 6)], idx & 63))
+		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
+		uint64_t old = *w;
+		*w = old | pmm_bit(idx);
+		if (old)
 			return;
 		idx >>= 6;
 	}
@@ -322,7 +266,10 @@ static void pmm_bm_clear(struct pmm *p, unsigned k, uint32_t idx)
 	const struct pmm_order *o = &p->orders[k];
 	uint64_t *bm = pmm_bm(p);
 	for (uint32_t l = 0; l < o->levels; l++) {
-		if (!pmm_w_clear(&bm[o->lvl_off[l] + (idx >> 6)], idx & 63))
+		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
+		uint64_t now = *w & ~pmm_bit(idx);
+		*w = now;
+		if (now)
 			return;
 		idx >>= 6;
 	}
@@ -335,9 +282,11 @@ static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
 	const uint64_t *bm = pmm_bm(p);
 	uint32_t idx = 0;
 	for (uint32_t l = o->levels; l-- > 0;) {
-		uint32_t bit = pmm_w_first(&bm[o->lvl_off[l] + idx], highest);
-		if (bit == 64)
+		uint64_t w = bm[o->lvl_off[l] + idx];
+		if (!w)
 			return PMM_NONE;
+		uint32_t bit = highest ? 63u - (uint32_t)__builtin_clzll(w)
+		                       : (uint32_t)__builtin_ctzll(w);
 		idx = idx * 64 + bit;
 	}
 	return idx;
@@ -349,9 +298,9 @@ static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
 static uint32_t pmm_bm_find_hinted(struct pmm *p, unsigned k)
 {
 	struct pmm_order *o = &p->orders[k];
-	uint32_t bit = pmm_w_first(&pmm_bm(p)[o->lvl_off[0] + o->hint], true);
-	if (bit != 64)
-		return o->hint * 64 + bit;
+	uint64_t w = pmm_bm(p)[o->lvl_off[0] + o->hint];
+	if (w)
+		return o->hint * 64 + 63u - (uint32_t)__builtin_clzll(w);
 	uint32_t idx = pmm_bm_find(p, k, true);
 	if (idx != PMM_NONE)
 		o->hint = idx >> 6;
