@@ -5,23 +5,31 @@
  * handoff_prepare (boot services still up, every step may fail and return):
  *   1. validate the embedded ELF32 kernel, AllocatePages below 4 GiB
  *      (EfiLoaderCode), copy its segments, zero .bss
- *   2. allocate the kernel stack, the trampoline page (EfiLoaderCode) and
- *      the boot-info block (header page + map area sized from a probe of
- *      the current map plus slack)
- *   3. lay out the kernel's virtual space (below) and build the page
- *      directory with pdbuild in a directory + table pool allocated from
- *      the firmware (pages we own: nothing the firmware may still hand out
- *      is written)
- *   4. copy the mode-switch trampoline and fill its parameters
+ *   2. allocate the kernel stack, the loader's own stack for the exit path,
+ *      the trampoline page (EfiLoaderCode), the PMM metadata and build
+ *      scratch (pmm_handoff.c) and the boot-info block (header page + map
+ *      area sized from a probe of the current map plus slack)
+ *   3. lay out the kernel's virtual space (below) in the boot-info block
  *
- * handoff_exit_and_jump: exitbs_run (final GetMemoryMap straight into the
- * boot-info map area, ExitBootServices, bounded retry), then only stores
- * into our own pages and the jump through the trampoline.
+ * handoff_exit_and_jump, called on the loader's own stack (efi/main.c,
+ * efi_call_on_stack): exitbs_run (final GetMemoryMap straight into the
+ * boot-info map area, ExitBootServices, bounded retry); then, with boot
+ * services gone:
+ *   4. the buddy PMM from the final map (pmmh_build)
+ *   5. every frame still live until the mode switch reserved in the PMM and
+ *      listed in bi->transient[] (transient.c: the firmware's page tables,
+ *      GDT and IDT; our stack, the build scratch, the trampoline)
+ *   6. the page directory and its tables built with pdbuild from PMM frames
+ *      (pmm_alloc order 0: allocated, so the kernel finds them accounted)
+ *   7. the mode-switch trampoline copied and filled, and the jump.
+ * A failure after ExitBootServices cannot go back to the firmware: it is
+ * printed on COM1 and the CPU halts.
  *
  * Kernel virtual layout built here (4 KiB pages):
  *
  *   0x00000000  page 0: never mapped
- *   tramp_pa    trampoline page, identity mapped (code: RO)
+ *   tramp_pa    trampoline page, identity mapped (code: RO); the kernel
+ *               unmaps and releases it (kernel/boot_reclaim.c)
  *   kernel_va   kernel image (va_lo..va_hi from the ELF; .text RO, data RW)
  *               guard page (unmapped)
  *   stack_va    kernel stack, KSTACK_PAGES pages RW
@@ -31,9 +39,6 @@
  *   pmm_va      PMM metadata RW (pmm_handoff.c), guard page
  *   boot_va_end first free kernel virtual address (the VMM starts here)
  *   0xFFC00000  page tables (PDE 1023 -> directory), 0xFFFFF000 directory
- *
- * Swapping in the buddy PMM (issue 3) changes only build_pd(): the frame
- * source becomes the PMM, and the call moves after ExitBootServices.
  */
 #include "loader.h"
 #include "exitbs.h"
@@ -85,6 +90,9 @@ static EFI_STATUS alloc_boot_pages(struct boot_layout *L)
 	L->stack_pa = efi_alloc_low(KSTACK_PAGES, EfiLoaderData, &st);
 	if (!L->stack_pa)
 		return fail(st, "AllocatePages for the kernel stack");
+	L->lstack_pa = efi_alloc_low(LSTACK_PAGES, EfiLoaderData, &st);
+	if (!L->lstack_pa)
+		return fail(st, "AllocatePages for the loader's exit-path stack");
 	L->tramp_pa = efi_alloc_low(1, EfiLoaderCode, &st);
 	if (!L->tramp_pa)
 		return fail(st, "AllocatePages for the trampoline");
@@ -140,25 +148,14 @@ static int map_kernel(const struct boot_layout *L)
 	return 0;
 }
 
-static EFI_STATUS build_pd(struct boot_layout *L, struct bootinfo *bi)
+/* After ExitBootServices: the directory and its tables from the PMM. */
+static int build_pd(struct boot_layout *L, struct bootinfo *bi, struct pmm *p)
 {
-	struct pdb_range r[5] = {
-		{ bi->kernel_va, bi->kernel_size / PAGE_SIZE },
-		{ bi->stack_va, KSTACK_PAGES },
-		{ bi->bi_va, L->bi_pages },
-		{ (vaddr_t)L->tramp_pa, 1 },
-		{ L->pmm_va, L->pmm_meta_pa ? L->pmm_meta_pages : 0 },
-	};
-	L->pool_pages = pdb_tables_needed(r, 5);
-	EFI_STATUS st;
-	L->pd_pa = efi_alloc_low(1 + L->pool_pages, EfiLoaderData, &st);
-	if (!L->pd_pa)
-		return fail(st, "AllocatePages for the page directory");
-	static struct pdb_pool pool;
-	static struct pdb_frame_src src = { &pool, pdb_pool_alloc };
-	pool = (struct pdb_pool){ (uint8_t *)(uintptr_t)L->pd_pa + PAGE_SIZE,
-	                          L->pd_pa + PAGE_SIZE, L->pool_pages, 0 };
-	int err = pdb_init(&pdb, (void *)(uintptr_t)L->pd_pa, L->pd_pa, &src);
+	const struct pdb_frame_src *src = transient_frame_src(p);
+	void *pd;
+	int err = src->alloc(src->ctx, &L->pd_pa, &pd);
+	if (!err)
+		err = pdb_init(&pdb, pd, L->pd_pa, src);
 	if (!err)
 		err = map_kernel(L);
 	if (!err)
@@ -169,17 +166,19 @@ static EFI_STATUS build_pd(struct boot_layout *L, struct bootinfo *bi)
 		err = pdb_map(&pdb, (vaddr_t)L->tramp_pa, L->tramp_pa, 1, 0);
 	if (!err && L->pmm_meta_pa)
 		err = pdb_map(&pdb, L->pmm_va, L->pmm_meta_pa, L->pmm_meta_pages, PG_WRITE);
+	uint32_t given = transient_frame_src_done();
 	if (err) {
-		mm_printf("loader: building the page directory failed: %s\n", mm_strerror(err));
-		return EFI_OUT_OF_RESOURCES;
+		mm_printf("loader: building the page directory from the PMM failed: %s\n",
+		          mm_strerror(err));
+		return err;
 	}
 	bi->page_dir_pa = L->pd_pa;
-	bi->pt_pool_pa = L->pd_pa + PAGE_SIZE;
-	bi->pt_pool_pages = L->pool_pages;
-	bi->pt_pool_used = pool.used;
-	mm_printf("paging: directory at 0x%llx, %u page tables, %u pages mapped, PDE 1023 recursive\n",
-	          (unsigned long long)L->pd_pa, pdb.tables, pdb.pages);
-	return EFI_SUCCESS;
+	bi->pt_count = pdb.tables;
+	bi->flags |= BI_F_PT_FROM_PMM;
+	mm_printf("paging: directory at 0x%llx, %u page tables, %u pages mapped, PDE 1023 recursive;"
+	          " %u frames from the PMM\n",
+	          (unsigned long long)L->pd_pa, pdb.tables, pdb.pages, given);
+	return 0;
 }
 
 static void put_gdt(uint8_t *page)
@@ -222,12 +221,7 @@ EFI_STATUS handoff_prepare(struct boot_layout *L, struct bootinfo **bi_out)
 		return st;
 	struct bootinfo *bi = (struct bootinfo *)(uintptr_t)L->bi_pa;
 	init_bootinfo(L, bi);
-	st = build_pd(L, bi);
-	if (EFI_ERROR(st))
-		return st;
-	put_trampoline(L, bi);
 	bi->tsc[BI_TSC_KERNEL_LOADED] = L->tsc_loaded;
-	bi->tsc[BI_TSC_PAGING_BUILT] = rdtsc64();
 	*bi_out = bi;
 	return EFI_SUCCESS;
 }
@@ -244,8 +238,18 @@ static uint64_t fw_exit_bs(void *ctx, uint64_t key)
 	return efi_st->BootServices->ExitBootServices(efi_image, key);
 }
 
-EFI_STATUS handoff_exit_and_jump(struct boot_layout *L, struct bootinfo *bi)
+/* After ExitBootServices nothing can return to the firmware. */
+static void fatal_after_exit(const char *what)
 {
+	mm_printf("loader: FATAL after ExitBootServices: %s; halted\n", what);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+uint64_t handoff_exit_and_jump(void *layout, void *bootinfo)
+{
+	struct boot_layout *L = layout;
+	struct bootinfo *bi = bootinfo;
 	const struct exitbs_ops ops = { 0, fw_get_map, fw_exit_bs };
 	struct exitbs_result res;
 	uint8_t *map = (uint8_t *)bi + bi->mmap_offset;
@@ -259,7 +263,8 @@ EFI_STATUS handoff_exit_and_jump(struct boot_layout *L, struct bootinfo *bi)
 		          (unsigned long long)res.map_size, bi->mmap_capacity);
 		return EFI_ERROR(res.status) ? res.status : EFI_ABORTED;
 	}
-	/* Boot services are gone: from here only stores into our own pages. */
+	/* Boot services are gone: from here only stores into our own pages and
+	 * into frames the PMM hands out. */
 	__asm__ volatile("cli");
 	efi_console_boot_services_gone();
 	bi->tsc[BI_TSC_EXIT_BS] = rdtsc64();
@@ -268,13 +273,19 @@ EFI_STATUS handoff_exit_and_jump(struct boot_layout *L, struct bootinfo *bi)
 	bi->mmap_desc_size = (uint32_t)res.desc_size;
 	bi->mmap_desc_version = res.desc_version;
 	bi->mmap_count = (uint32_t)(res.map_size / res.desc_size);
-	pmmh_build(L, bi);
+	struct pmm *p = pmmh_build(L, bi);
+	if (!p)
+		fatal_after_exit("no PMM to take the page tables from");
+	transient_reserve(L, p, bi);
+	if (build_pd(L, bi, p))
+		fatal_after_exit("no page directory");
+	put_trampoline(L, bi);
+	bi->tsc[BI_TSC_PAGING_BUILT] = rdtsc64();
 #if defined(MMBOOT_CRASH) && MMBOOT_CRASH == 4
 	bi->magic ^= 0x20;   /* crash test 4: the kernel must refuse this block */
 #endif
 	void (*tramp)(uint64_t) = (void (*)(uint64_t))(uintptr_t)L->tramp_pa;
 	tramp(L->tramp_pa);
-	mm_printf("loader: the mode switch returned (impossible)\n");
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	fatal_after_exit("the mode switch returned (impossible)");
+	return EFI_ABORTED;
 }

@@ -4,11 +4,14 @@
  *   main.c           efi_main: the sequence of steps, error unwinding
  *   console.c        mm_printf & co. for the loader: firmware console before
  *                    ExitBootServices, COM1 directly after it
- *   memmap_report.c  the memory-map table and per-type summary
  *   elf32.c          validation and loading of the embedded ELF32 kernel
  *   sysinfo.c        firmware identity, GOP, configuration tables
  *   handoff.c        page directory, trampoline, ExitBootServices, jump
  *   pmm_handoff.c    PMM metadata before exit, PMM built after exit
+ *   transient.c      after exit: frames live until the mode switch reserved
+ *                    in the PMM and listed for the kernel; page-table frames
+ *                    from the PMM
+ *   stackswitch.S    efi_call_on_stack: the exit path runs on our own stack
  *   exitbs.c         the GetMemoryMap/ExitBootServices retry (host-tested)
  */
 #ifndef MMBOOT_EFI_LOADER_H
@@ -44,7 +47,6 @@ EFI_STATUS efi_get_map(void **buf, UINTN *size, UINTN *desc_size, UINT32 *desc_v
 
 /* sysinfo.c */
 void sysinfo_firmware(struct bootinfo *bi);
-void sysinfo_print_firmware(void);
 void sysinfo_print_image(void);             /* ImageBase, for gdb */
 void sysinfo_collect(struct bootinfo *bi);   /* GOP, config tables, loaded image */
 
@@ -56,8 +58,8 @@ struct boot_layout {
 	paddr_t tramp_pa;                  /* trampoline page */
 	paddr_t bi_pa;                     /* boot-info block */
 	uint32_t bi_pages;                 /* its size, pages */
-	paddr_t pd_pa;                     /* directory + table pool, contiguous */
-	uint32_t pool_pages;               /* tables in the pool */
+	paddr_t pd_pa;                     /* page directory (a PMM frame, after exit) */
+	paddr_t lstack_pa;                 /* the loader's own stack for the exit path */
 	uint64_t tsc_loaded;               /* rdtsc after the kernel was copied */
 	paddr_t pmm_meta_pa;               /* PMM metadata (0: no PMM from the loader) */
 	uint32_t pmm_meta_pages;           /* its size, pages */
@@ -67,10 +69,23 @@ struct boot_layout {
 };
 
 /* pmm_handoff.c */
+struct pmm;
 EFI_STATUS pmmh_prepare(struct boot_layout *L, uint32_t max_descs);
-void pmmh_build(const struct boot_layout *L, struct bootinfo *bi);
+struct pmm *pmmh_build(const struct boot_layout *L, struct bootinfo *bi);   /* NULL: failed */
+
+/* transient.c (after ExitBootServices only) */
+struct pdb_frame_src;
+void transient_reserve(const struct boot_layout *L, struct pmm *p, struct bootinfo *bi);
+const struct pdb_frame_src *transient_frame_src(struct pmm *p);
+uint32_t transient_frame_src_done(void);   /* frees refused frames; frames given */
+
+/* handoff.c */
 EFI_STATUS handoff_prepare(struct boot_layout *L, struct bootinfo **bi_out);
-EFI_STATUS handoff_exit_and_jump(struct boot_layout *L, struct bootinfo *bi);
+/* Runs on the loader's own stack (efi_call_on_stack); returns only on failure. */
+uint64_t handoff_exit_and_jump(void *layout, void *bootinfo);
+
+/* stackswitch.S: call fn(a, b) with the stack pointer at top (16-aligned). */
+uint64_t efi_call_on_stack(void *top, uint64_t (*fn)(void *, void *), void *a, void *b);
 
 static inline uint64_t rdtsc64(void)
 {
@@ -80,5 +95,6 @@ static inline uint64_t rdtsc64(void)
 }
 
 #define KSTACK_PAGES 4u     /* 16 KiB kernel stack */
+#define LSTACK_PAGES 32u    /* 128 KiB loader stack for the exit path (UEFI asks >= 128 KiB) */
 
 #endif

@@ -1,12 +1,17 @@
 /*
  * main.c: efi_main, the loader's sequence of steps.
  *
- *   1. watchdog off; banner: firmware vendor/revision, UEFI revision
- *   2. memory map: read (size probe + slack), print table and summary
- *   3. handoff_prepare: kernel image, stack, trampoline, boot-info block,
- *      page directory (handoff.c)
+ *   1. watchdog off; banner, loader image base (for gdb)
+ *   2. the memory-map report, once: firmware identity, the raw map with
+ *      attributes, totals per type, what the sanitizer changed, usable
+ *      memory below/above 4 GiB (the inspector, efi/inspect.c; saved to the
+ *      boot medium)
+ *   3. handoff_prepare: kernel image, stacks, trampoline, PMM metadata,
+ *      boot-info block (handoff.c)
  *   4. sysinfo_collect: GOP framebuffer, ACPI/SMBIOS tables, loader image
- *   5. handoff_exit_and_jump: final map + ExitBootServices, mode switch
+ *   5. handoff_exit_and_jump on the loader's own stack: final map +
+ *      ExitBootServices, PMM, transient frames, page directory from the
+ *      PMM, mode switch
  *
  * Every failure before step 5 completes prints what failed and returns an
  * EFI error to the firmware (the boot manager then shows or tries the next
@@ -15,23 +20,7 @@
  * pointers of the tables (GNU_EFI_USE_MS_ABI).
  */
 #include "loader.h"
-#include "memmap_report.h"
 #include "inspect.h"
-
-static EFI_STATUS show_memory_map(void)
-{
-	void *map;
-	UINTN size, dsize;
-	UINT32 dver;
-	EFI_STATUS st = efi_get_map(&map, &size, &dsize, &dver);
-	if (EFI_ERROR(st)) {
-		mm_printf("loader: GetMemoryMap failed (EFI status 0x%llx)\n", (unsigned long long)st);
-		return st;
-	}
-	memmap_report_print(map, size, dsize, dver);
-	efi_st->BootServices->FreePool(map);
-	return EFI_SUCCESS;
-}
 
 /* The one place a failure goes back to the firmware: pages returned, status
  * passed on (the boot manager reports it and tries the next option). */
@@ -50,22 +39,19 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	efi_console_init(st);
 	st->BootServices->SetWatchdogTimer(0, 0, 0, 0);
 	mm_printf("\nmmboot loader (x86_64 UEFI)\n");
-	sysinfo_print_firmware();
 	sysinfo_print_image();
-	EFI_STATUS s = show_memory_map();
-	if (EFI_ERROR(s))
-		return s;
-	inspect_memory_map();   /* issue 6: full report, saved to \mmboot\ (efi/inspect.c) */
+	inspect_memory_map();   /* the one map report, saved to \mmboot\ (efi/inspect.c) */
 	uint64_t t1 = rdtsc64();
-	struct boot_layout L;
+	static struct boot_layout L;   /* static: the exit path reads it on another stack */
 	struct bootinfo *bi;
 	mm_memset(&L, 0, sizeof(L));
-	s = handoff_prepare(&L, &bi);
+	EFI_STATUS s = handoff_prepare(&L, &bi);
 	if (EFI_ERROR(s))
 		return unwind(s);
 	bi->tsc[BI_TSC_LOADER_ENTRY] = t0;
 	bi->tsc[BI_TSC_MAP_READ] = t1;
 	sysinfo_firmware(bi);
 	sysinfo_collect(bi);
-	return unwind(handoff_exit_and_jump(&L, bi));
+	void *top = (void *)(uintptr_t)(L.lstack_pa + LSTACK_PAGES * PAGE_SIZE);
+	return unwind(efi_call_on_stack(top, handoff_exit_and_jump, &L, bi));
 }

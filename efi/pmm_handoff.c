@@ -12,16 +12,11 @@
  *                             own pages, metadata and scratch included, stay
  *                             reserved), then struct pmm_handoff in bi->ext
  *
- * The build only writes into the metadata and scratch pages (ours). If it
- * fails, the handoff magic stays 0 and the kernel builds its PMM from the
- * raw map in the boot info instead; a failure after ExitBootServices cannot
- * go back to the firmware, so that is the fallback, reported on COM1.
- *
- * The loader's first page directory still comes from its firmware-allocated
- * pool (handoff.c): after ExitBootServices the firmware's live page tables
- * and the loader's stack sit in boot-services memory the PMM sees as free,
- * so taking page-table frames from the PMM before the mode switch would
- * need every one of those frames reserved first.
+ * The build only writes into the metadata and scratch pages (ours). The
+ * caller then reserves the frames still live until the mode switch
+ * (transient.c) and takes the page directory and tables from this PMM
+ * (handoff.c); without a PMM there are no page tables, so a failed build
+ * after ExitBootServices is fatal (reported on COM1).
  */
 #include "loader.h"
 #include <mmboot/pmm.h>
@@ -60,10 +55,10 @@ EFI_STATUS pmmh_prepare(struct boot_layout *L, uint32_t max_descs)
 	return EFI_SUCCESS;
 }
 
-void pmmh_build(const struct boot_layout *L, struct bootinfo *bi)
+struct pmm *pmmh_build(const struct boot_layout *L, struct bootinfo *bi)
 {
 	if (!L->pmm_meta_pa)
-		return;
+		return 0;
 	const uint8_t *descs = (const uint8_t *)bi + bi->mmap_offset;
 	struct pmm *p = pmm_build_from_efi(
 		(void *)(uintptr_t)L->pmm_meta_pa, (uint64_t)L->pmm_meta_pages * PAGE_SIZE,
@@ -71,10 +66,11 @@ void pmmh_build(const struct boot_layout *L, struct bootinfo *bi)
 		(void *)(uintptr_t)L->pmm_scratch_pa, (uint64_t)L->pmm_scratch_pages * PAGE_SIZE,
 		PMM_USABLE_AFTER_EXIT);
 	if (!p) {
-		mm_printf("loader: building the PMM from the final map failed; the kernel builds it\n");
-		return;
+		mm_printf("loader: building the PMM from the final map failed\n");
+		return 0;
 	}
 	struct pmm_handoff h = { PMM_HANDOFF_MAGIC, L->pmm_va, L->pmm_meta_pa,
 	                         (uint64_t)L->pmm_meta_pages * PAGE_SIZE };
 	mm_memcpy(bi->ext + PMM_HANDOFF_EXT_OFFSET, &h, sizeof(h));
+	return p;
 }

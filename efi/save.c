@@ -13,7 +13,11 @@
  * first number from 1 for which neither file exists, so an earlier dump is
  * never overwritten. A missing file system, a read-only or full medium, or
  * any other file error is reported on the console (with the UEFI status)
- * and the boot goes on; a partly written file is deleted.
+ * and the boot goes on; a partly written file is deleted (a .map that
+ * could not be written whole is never left behind). The dump is written
+ * first: if it is complete but the text table does not fit, the dump is
+ * kept (the table can be made from it: mmboot-memmap show) and the console
+ * says that only the .map was saved.
  */
 #include "loader.h"
 #include "inspect.h"
@@ -122,7 +126,8 @@ static EFI_STATUS save_file(EFI_FILE_HANDLE dir, CHAR16 *name, const void *a, UI
 	if (!EFI_ERROR(st))
 		st = f->Flush(f);
 	if (EFI_ERROR(st)) {
-		f->Delete(f);                    /* closes the handle too */
+		if (f->Delete(f) != EFI_SUCCESS) /* closes the handle too */
+			mm_printf("save: the partly written file could not be deleted\n");
 		return st;
 	}
 	return f->Close(f);
@@ -181,6 +186,33 @@ static EFI_STATUS save_open_dir(EFI_FILE_HANDLE *dir)
 	return st;
 }
 
+/* Write <machine>-<k>.map, then .txt; say what was saved. */
+static void save_pair(EFI_FILE_HANDLE dir, const char *machine, uint32_t k,
+                      const struct memdump_header *h, const void *descs,
+                      const char *text, uint64_t text_len)
+{
+	CHAR16 wmap[SAVE_NAME_MAX + 16], wtxt[SAVE_NAME_MAX + 16];
+	uint64_t dlen = (uint64_t)h->desc_size * h->entry_count;
+	save_name(wmap, machine, k, ".map");
+	save_name(wtxt, machine, k, ".txt");
+	EFI_STATUS st = save_file(dir, wmap, h, sizeof(*h), descs, (UINTN)dlen);
+	if (EFI_ERROR(st)) {
+		save_fail("writing the dump", st);
+		return;
+	}
+	st = save_file(dir, wtxt, text, text_len, 0, 0);
+	if (EFI_ERROR(st)) {
+		mm_printf("saved: \\mmboot\\%s-%u.map (%llu bytes) only\n", machine, k,
+		          (unsigned long long)(sizeof(*h) + dlen));
+		mm_printf("save: writing the text table: %s (status 0x%llx); the dump is kept "
+		          "without it\n", save_why(st), (unsigned long long)st);
+		return;
+	}
+	mm_printf("saved: \\mmboot\\%s-%u.map (%llu bytes) and .txt (%llu bytes)\n",
+	          machine, k, (unsigned long long)(sizeof(*h) + dlen),
+	          (unsigned long long)text_len);
+}
+
 void inspect_save(const struct memdump_header *h, const void *descs,
                   const char *text, uint64_t text_len)
 {
@@ -205,18 +237,6 @@ void inspect_save(const struct memdump_header *h, const void *descs,
 		dir->Close(dir);
 		return;
 	}
-	st = save_file(dir, wmap, h, sizeof(*h), descs, (UINTN)h->desc_size * h->entry_count);
-	if (EFI_ERROR(st)) {
-		save_fail("writing the dump", st);
-	} else {
-		st = save_file(dir, wtxt, text, text_len, 0, 0);
-		if (EFI_ERROR(st))
-			save_fail("writing the text table", st);
-		else
-			mm_printf("saved: \\mmboot\\%s-%u.map (%llu bytes) and .txt (%llu bytes)\n",
-			          machine, k,
-			          (unsigned long long)(sizeof(*h) + (uint64_t)h->desc_size * h->entry_count),
-			          (unsigned long long)text_len);
-	}
+	save_pair(dir, machine, k, h, descs, text, text_len);
 	dir->Close(dir);
 }

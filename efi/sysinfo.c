@@ -35,16 +35,6 @@ void sysinfo_firmware(struct bootinfo *bi)
 	bi->uefi_revision = efi_st->Hdr.Revision;
 }
 
-void sysinfo_print_firmware(void)
-{
-	char vendor[BOOTINFO_VENDOR_LEN];
-	uint32_t r = efi_st->Hdr.Revision;
-	vendor_ascii(vendor, sizeof(vendor), efi_st->FirmwareVendor);
-	mm_printf("firmware: %s, revision 0x%08x; UEFI %u.%u", vendor, efi_st->FirmwareRevision,
-	          r >> 16, (r & 0xFFFF) / 10);
-	mm_printf((r & 0xFFFF) % 10 ? ".%u\n" : "\n", (r & 0xFFFF) % 10);
-}
-
 static void masks_for(struct bootinfo *bi, EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info)
 {
 	switch (info->PixelFormat) {
@@ -88,9 +78,7 @@ static void collect_gop(struct bootinfo *bi)
 	bi->fb_pitch = info->PixelsPerScanLine * 4;
 	if (bi->fb_format != BI_FB_BLT_ONLY)
 		bi->flags |= BI_F_FB;
-	mm_printf("framebuffer: %ux%u, pitch %u bytes, format %u, at 0x%llx (%llu KiB)\n",
-	          bi->fb_width, bi->fb_height, bi->fb_pitch, bi->fb_format,
-	          (unsigned long long)bi->fb_pa, (unsigned long long)(bi->fb_size >> 10));
+	/* not printed here: the kernel stage prints it from the boot info */
 }
 
 static void collect_tables(struct bootinfo *bi)
@@ -112,10 +100,7 @@ static void collect_tables(struct bootinfo *bi)
 			bi->flags |= BI_F_SMBIOS3;
 		}
 	}
-	mm_printf("tables: ACPI RSDP %s at 0x%llx, SMBIOS 0x%llx, SMBIOS3 0x%llx\n",
-	          (bi->flags & BI_F_ACPI2) ? "2.0" : (bi->flags & BI_F_ACPI1) ? "1.0" : "none",
-	          (unsigned long long)bi->acpi_rsdp, (unsigned long long)bi->smbios,
-	          (unsigned long long)bi->smbios3);
+	/* not printed: the map report shows the RSDP and SMBIOS, the kernel all of them */
 }
 
 static void collect_image(struct bootinfo *bi)

@@ -20,8 +20,8 @@
  *      The screenshot test (tests/usb/screenshot.sh) reads "replayed N bytes"
  *      to know where the screen's text starts in the serial log.
  *
- * cells[] is static (FBCON_MAX_CELLS); a screen needing more cells uses
- * fewer rows. The console ring is 16 KiB: if the kernel wrote more before
+ * cells[] is static (FBCON_MAX_CELLS, 2 bytes each); a screen needing more
+ * cells uses fewer rows. The console ring is 16 KiB: if the kernel wrote more before
  * this point only the last 16 KiB appear on screen.
  */
 #include <mmboot/errno.h>
@@ -30,10 +30,10 @@
 #include "fbcon_draw.h"
 #include "physwin.h"
 
-#define FBCON_MAX_CELLS 40960u          /* 320 x 128 */
+#define FBCON_MAX_CELLS 40960u          /* 320 x 128 cells */
 
 static struct fbcon fbcon;
-static uint8_t fbcon_cells[FBCON_MAX_CELLS];
+static uint8_t fbcon_cells[FBCON_MAX_CELLS * FBCON_CELL_BYTES];
 static struct physwin fbcon_win;
 static int fbcon_on;
 

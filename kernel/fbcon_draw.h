@@ -12,8 +12,8 @@
  * Screen model: cols x rows character cells of cell_w x cell_h pixels (the
  * font's size times an integer scale), top-left aligned; the pixels right of
  * and below the last cell are background. cells[] remembers the character
- * shown in every cell (a ring of rows: screen row r is cells row
- * (top + r) % rows), so that
+ * and the colour shown in every cell (two bytes per cell; a ring of rows:
+ * screen row r is cells row (top + r) % rows), so that
  *   - scrolling never reads the framebuffer (slow on real hardware, where
  *     video memory is uncached or write-combined): it redraws only the cells
  *     whose character differs from the one above them, and shifts the ring;
@@ -27,13 +27,17 @@
  *   '\n'             column 0 of the next row (scrolls at the bottom)
  *   '\r'             column 0;  '\b' one column left;  '\t' spaces to the
  *                    next multiple of 8
- *   ESC [ ... final  ANSI control sequences are swallowed (not drawn), and
- *                    so are ESC ( x and its kin (charset selection), ESC x
+ *   ESC [ ... m      SGR: 30..37 set the text colour (ANSI order: black,
+ *                    red, green, yellow, blue, magenta, cyan, white), 39
+ *                    and 0 the default; other parameters are ignored
+ *   ESC [ ... final  other ANSI control sequences are swallowed (not drawn),
+ *                    and so are ESC ( x and its kin (charset selection), ESC x
  *   other bytes      < 0x20 ignored, >= 0x7F drawn as the replacement glyph
  *
- * Invariants: cx <= cols, cy < rows, every cells[] byte is printable ASCII
- * or FBCON_REPLACEMENT, and the pixels of every cell show its glyph
- * (fbcon_verify counts the cells where they do not).
+ * Invariants: cx <= cols, cy < rows, every cell holds printable ASCII or
+ * FBCON_REPLACEMENT and a colour < FBCON_COLORS, and the pixels of every cell
+ * show its glyph in its colour (fbcon_verify counts the cells where they do
+ * not).
  */
 #ifndef MMBOOT_FBCON_DRAW_H
 #define MMBOOT_FBCON_DRAW_H
@@ -55,6 +59,9 @@ struct fbcon_font {
 extern const struct fbcon_font fbcon_font_default;   /* build/gen/fbcon_font.c */
 
 #define FBCON_REPLACEMENT 0x7Fu     /* cells[] code of "no glyph" (drawn as U+FFFD) */
+#define FBCON_COLORS      9u        /* 0 default, 1..8 ANSI colours 30..37 */
+#define FBCON_CELL_BYTES  2u        /* character, colour */
+#define FBCON_SGR_MAX     4u        /* SGR parameters kept per sequence */
 
 struct fbcon {
 	uint8_t *base;          /* first byte of the buffer (pixel 0,0) */
@@ -69,10 +76,13 @@ struct fbcon {
 	uint32_t rows;          /* rows of cells */
 	uint32_t cx;            /* cursor column, 0..cols (cols: wrap pending) */
 	uint32_t cy;            /* cursor row, 0..rows-1 */
-	uint8_t *cells;         /* rows * cols characters shown (caller's storage) */
+	uint8_t *cells;         /* rows * cols (character, colour) pairs (caller's storage) */
 	uint32_t top;           /* cells row holding screen row 0 */
-	uint32_t fg;            /* foreground pixel value (already in the buffer's format) */
+	uint32_t palette[FBCON_COLORS]; /* text pixel values (in the buffer's format) */
 	uint32_t bg;            /* background pixel value */
+	uint8_t color;          /* colour of the text written now (palette index) */
+	uint8_t sgr_n;          /* SGR parameters collected in the current ESC [ */
+	uint8_t sgr[FBCON_SGR_MAX]; /* their values (saturated at 255) */
 	uint32_t esc;           /* escape parser: 0 none, 1 after ESC, 2 inside ESC [,
 	                           3 one more byte to swallow (ESC ( x) */
 	uint32_t scrolls;       /* rows scrolled so far */
@@ -94,7 +104,7 @@ struct fbcon_geom {
 uint32_t fbcon_pixel(uint32_t mask_r, uint32_t mask_g, uint32_t mask_b,
                      uint8_t r, uint8_t g, uint8_t b);
 
-/* Cells an fbcon over this geometry needs (cols * rows) at this scale. */
+/* Bytes of cells an fbcon over this geometry needs (cols * rows * 2). */
 uint32_t fbcon_cells_needed(const struct fbcon_geom *g, const struct fbcon_font *font,
                             uint32_t scale);
 
@@ -118,7 +128,8 @@ uint32_t fbcon_auto_scale(uint32_t width, uint32_t height, const struct fbcon_fo
 uint32_t fbcon_check(const struct fbcon *fb);
 uint32_t fbcon_verify(const struct fbcon *fb);
 
-/* The character at screen cell (col, row), for tests. */
+/* The character and the colour at screen cell (col, row), for tests. */
 uint8_t fbcon_cell(const struct fbcon *fb, uint32_t col, uint32_t row);
+uint8_t fbcon_cell_color(const struct fbcon *fb, uint32_t col, uint32_t row);
 
 #endif

@@ -12,6 +12,7 @@
 #include "ktest.h"
 #include "fbcon.h"
 #include "pmm_glue.h"
+#include "boot_reclaim.h"
 #include "vm.h"
 #include <mmboot/kmem.h>
 #include "../arch/x86/cpu.h"
@@ -128,6 +129,11 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 
 	/* INIT: pmm */
 	pmm_glue_init(kernel_bi);
+	/* the loader's transient frames (firmware page tables, its stack, ...):
+	 * we run on our own directory, give them to the PMM (before the VMM
+	 * adopts the boot mappings: the trampoline's goes away) */
+	if (kernel_pmm)
+		boot_reclaim_transient(kernel_bi);
 	/* INIT: vm */
 	if (kernel_pmm)
 		vm_init(kernel_pmm, kernel_pmm_va, kernel_pmm_bytes);

@@ -2,7 +2,7 @@
  * mm_env.c: the environment mm/ code runs in inside the kernel stage
  * (include/mmboot/mm_env.h): mm_printf/mm_vprintf to the console, mm_panic
  * (a test expecting a panic gets control back; otherwise a full report and
- * the fail status), mm_lock_* (single CPU: save EFLAGS, cli, restore), and
+ * the fail status), and
  * the C library functions the compiler may call (memset, memcpy, memmove,
  * memcmp, strlen) plus the 64-bit division helpers i386 code needs (__udivdi3,
  * __umoddi3, __divdi3, __moddi3): there is no libc or compiler runtime.
@@ -66,23 +66,8 @@ void mm_panic(const char *fmt, ...)
 	kernel_fail("panic");
 }
 
-void mm_lock_acquire(struct mm_lock *lk)
-{
-	uint32_t fl = irq_save();
-	if (lk->held)
-		mm_panic("mm_lock_acquire: lock %p already held", (void *)lk);
-	lk->held = 1;
-	lk->saved = fl;
-}
-
-void mm_lock_release(struct mm_lock *lk)
-{
-	if (!lk->held)
-		mm_panic("mm_lock_release: lock %p not held", (void *)lk);
-	uint32_t fl = lk->saved;
-	lk->held = 0;
-	irq_restore(fl);
-}
+/* mm_lock_acquire/mm_lock_release (save EFLAGS, cli, restore): inline in
+ * include/mmboot/mm_lock_kernel.h, so that allocators pay no call for them. */
 
 /* --- C library subset (the compiler emits calls to these) --- */
 void *memset(void *d, int c, size_t n);

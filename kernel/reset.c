@@ -7,6 +7,7 @@
  *
  *   1. one line on serial and screen, the last one a screen shows:
  *        mmboot: result PASS stays on screen; press a key to restart, or wait 120 s
+ *      with PASS in green or FAIL in red (ANSI SGR, drawn by fbcon_draw.c);
  *      (tests/usb/screenshot.sh waits for it before taking its screenshot);
  *   2. wait for a key press on the PS/2 controller (status port 0x64 bit 0
  *      = output full, data port 0x60; mouse bytes (bit 5) and key releases,
@@ -229,7 +230,7 @@ void kernel_halt_hook(uint32_t status)
 {
 	int kbc = kbc_present();
 	mm_printf("mmboot: result %s stays on %s; %s %u s\n",
-	          status == KERNEL_STATUS_PASS ? "PASS" : "FAIL",
+	          status == KERNEL_STATUS_PASS ? "\033[32mPASS\033[0m" : "\033[31mFAIL\033[0m",
 	          fbcon_active() ? "screen" : "serial",
 	          kbc ? "press a key to restart, or wait" : "restart in", RESET_TIMEOUT_S);
 	int key = wait_key_or_timeout(RESET_TIMEOUT_S, kbc);

@@ -37,6 +37,12 @@ TEST_SCRIPTS += tests/memmap/fuzz-smoke.sh
 # QEMU: the loader saves its dump next to an earlier one; the host tool
 # decodes it to the table the loader printed; an unsavable medium is reported
 BOOT_TESTS += tests/memmap/boot-roundtrip.sh
+# QEMU: a read-only, a full (before the dump; before the text table) and a
+# missing file system (PXE boot) are reported, leave no partial file, and the
+# kernel stage still passes
+BOOT_TESTS += tests/memmap/boot-media.sh
+# QEMU: options stop (config.txt and load options), timeout=2, Enter
+BOOT_TESTS += tests/memmap/boot-options.sh
 
 # the loader's SMBIOS reader (portable) on hand-built tables
 $(BUILD)/host/tests/unit/test_mapfile_smbios: $(BUILD)/host/tests/unit/test_mapfile_smbios.o $(BUILD)/host/efi/inspect_smbios.o $(LIBMM_HOST) $(HOST_ENV_OBJS)

@@ -34,7 +34,7 @@ static const char *const kmem_err_names[KMEM_ERR_COUNT] = {
 	[KMEM_ERR_REDZONE] = "red zone overwritten",
 	[KMEM_ERR_POISON] = "freed object written after free (poison damaged)",
 	[KMEM_ERR_FREELIST] = "free-list pointer corrupted",
-	[KMEM_ERR_NOT_HEAP] = "free of a pointer not allocated from the heap",
+	[KMEM_ERR_NOT_HEAP] = "free of a pointer not allocated from the heap (wild, or its block freed already)",
 };
 
 const char *kmem_err_name(enum kmem_err_kind kind)

@@ -74,7 +74,8 @@
 #include <mmboot/mm_env.h>
 
 #define PMM_MAGIC     0x504d4d42u         /* "BMMP" */
-#define PMM_VERSION   1u
+#define PMM_VERSION   2u
+#define PMM_PCP_SLOTS (PMM_PCP_CAP + (PMM_PCP_ORDERS - 1) * PMM_PCP_CAP_HI)
 #define PMM_ORDERS    (PMM_MAX_ORDER + 1)
 #define PMM_LEVELS    4u                  /* 64^4 > 2^20 frames */
 #define PMM_WIN       (1u << PMM_MAX_ORDER) /* frames per window (largest block) */
@@ -85,7 +86,7 @@
 #define PMM_DMA_PFN   ((uint32_t)(MiB(16) >> PAGE_SHIFT))
 
 #define FS_FREE     0x00u
-#define FS_CACHED   0x20u
+#define FS_CACHED   0x20u               /* | order: head of a cached free block */
 #define FS_RESERVED 0x40u
 #define FS_HOLE     0x41u
 #define FS_SELF     0x42u
@@ -115,13 +116,14 @@ struct pmm {
 	uint32_t self_pages;                  /* frames in state SELF */
 	uint32_t hole_pages;                  /* frames in state HOLE */
 	uint32_t nonempty;                    /* bit k: order k has free blocks */
-	uint32_t pcp_count;                   /* frames in the order-0 cache */
+	uint32_t pcp_pages;                   /* frames in the free-block caches (all orders) */
 	uint32_t flags;                       /* PMM_F_* */
 	uint32_t errors;                      /* error returns so far */
 	uint32_t alloc_failures;              /* allocations refused for lack of memory */
 	struct mm_lock lock;                  /* guards everything below and above */
 	struct pmm_order orders[PMM_ORDERS];  /* per-order geometry and counts */
-	uint32_t pcp[PMM_PCP_CAP];            /* order-0 cache: pfns, a stack */
+	uint8_t pcp_n[16];                    /* blocks in the cache of order k (k < PMM_PCP_ORDERS) */
+	uint32_t pcp[PMM_PCP_SLOTS];          /* the caches: pfns, one stack per order (pmm_pcp_base) */
 	struct memmap_stats mstats;           /* what the sanitizer changed */
 };
 _Static_assert(sizeof(struct pmm_order) == 32, "pmm_order layout");
@@ -129,8 +131,10 @@ _Static_assert(__builtin_offsetof(struct pmm, span) == 32, "pmm layout");
 _Static_assert(__builtin_offsetof(struct pmm, errors) == 80, "pmm layout");
 _Static_assert(__builtin_offsetof(struct pmm, lock) == 88, "pmm layout");
 _Static_assert(__builtin_offsetof(struct pmm, orders) == 96, "pmm layout");
-_Static_assert(__builtin_offsetof(struct pmm, mstats) == 704, "pmm layout");
-_Static_assert(sizeof(struct pmm) == 1008, "pmm layout (same on i386 and x86_64)");
+_Static_assert(__builtin_offsetof(struct pmm, pcp_n) == 448, "pmm layout");
+_Static_assert(__builtin_offsetof(struct pmm, mstats) == 1296, "pmm layout");
+_Static_assert(sizeof(struct pmm) == 1600, "pmm layout (same on i386 and x86_64)");
+_Static_assert(PMM_PCP_ORDERS <= 16 && PMM_PCP_CAP <= 255 && PMM_PCP_CAP_HI <= 255, "pcp_n");
 
 /* ---- access ---------------------------------------------------------------- */
 
@@ -401,19 +405,77 @@ static void pmm_insert_run(struct pmm *p, uint32_t s, uint32_t e)
 	}
 }
 
-/* ---- order-0 cache --------------------------------------------------------- */
+/* ---- free-block caches ------------------------------------------------------ */
 
-static void pmm_pcp_flush(struct pmm *p, uint32_t keep)
+/* First slot and capacity of order k's cache in pcp[]. */
+static inline uint32_t pmm_pcp_base(unsigned k)
+{
+	return k ? PMM_PCP_CAP + (k - 1) * PMM_PCP_CAP_HI : 0;
+}
+
+static inline uint32_t pmm_pcp_cap(unsigned k) { return k ? PMM_PCP_CAP_HI : PMM_PCP_CAP; }
+
+/* Give the oldest blocks of order k's cache (bottom of its stack) back to
+ * the bitmaps, merging them, until keep are left. */
+static void pmm_pcp_flush_order(struct pmm *p, unsigned k, uint32_t keep)
 {
 	uint8_t *fs = pmm_state(p);
-	uint32_t n = p->pcp_count - keep;   /* flush the oldest n (bottom of the stack) */
+	uint32_t *c = p->pcp + pmm_pcp_base(k);
+	uint32_t n = p->pcp_n[k] - keep;
 	for (uint32_t i = 0; i < n; i++) {
-		fs[p->pcp[i]] = FS_FREE;
-		pmm_buddy_free(p, p->pcp[i], 0);
+		fs[c[i]] = FS_FREE;
+		pmm_buddy_free(p, c[i], k);
 	}
 	for (uint32_t i = 0; i < keep; i++)
-		p->pcp[i] = p->pcp[n + i];
-	p->pcp_count = keep;
+		c[i] = c[n + i];
+	p->pcp_n[k] = (uint8_t)keep;
+	p->pcp_pages -= n << k;
+}
+
+static void pmm_pcp_flush(struct pmm *p)
+{
+	for (unsigned k = 0; k < PMM_PCP_ORDERS; k++)
+		if (p->pcp_n[k])
+			pmm_pcp_flush_order(p, k, 0);
+}
+
+/* Take a block of order k from its cache; PMM_NONE if it is empty. */
+static inline uint32_t pmm_pcp_pop(struct pmm *p, unsigned k)
+{
+	if (k >= PMM_PCP_ORDERS || p->pcp_n[k] == 0)
+		return PMM_NONE;
+	uint32_t pfn = p->pcp[pmm_pcp_base(k) + --p->pcp_n[k]];
+	p->pcp_pages -= 1u << k;
+	return pfn;
+}
+
+/* Does a freed block of order k at pfn go to a cache? Blocks below 16 MiB
+ * do not: they go straight back to the bitmaps, so that normal requests
+ * never take zone memory out of a cache. */
+static inline bool pmm_pcp_wants(const struct pmm *p, uint32_t pfn, unsigned k)
+{
+	return k < PMM_PCP_ORDERS && pfn >= PMM_DMA_PFN && !(p->flags & PMM_F_NOCACHE);
+}
+
+/* Park a block in its cache, which has room. */
+static inline void pmm_pcp_put(struct pmm *p, uint32_t pfn, unsigned k)
+{
+	pmm_state(p)[pfn] = (uint8_t)(FS_CACHED | k);
+	p->pcp[pmm_pcp_base(k) + p->pcp_n[k]++] = pfn;
+	p->pcp_pages += 1u << k;
+}
+
+/* Park a freed block in its cache if it wants it, first giving half the
+ * cache back to the bitmaps when it is full. False if not cached. */
+static bool pmm_pcp_push(struct pmm *p, uint32_t pfn, unsigned k)
+{
+	if (!pmm_pcp_wants(p, pfn, k))
+		return false;
+	uint32_t cap = pmm_pcp_cap(k);
+	if (p->pcp_n[k] == cap)
+		pmm_pcp_flush_order(p, k, cap / 2);
+	pmm_pcp_put(p, pfn, k);
+	return true;
 }
 
 /* ---- init / adopt ------------------------------------------------------------- */
@@ -609,12 +671,20 @@ struct pmm *pmm_build_from_efi(void *mem, uint64_t mem_size, paddr_t mem_pa,
 	return p;
 }
 
+static bool pmm_pcp_counts_ok(const struct pmm *p)
+{
+	for (unsigned k = 0; k < sizeof(p->pcp_n); k++)
+		if (p->pcp_n[k] > (k < PMM_PCP_ORDERS ? pmm_pcp_cap(k) : 0))
+			return false;
+	return true;
+}
+
 /* Header consistent with its own span? */
 static bool pmm_header_ok(const struct pmm *p, uint64_t mem_size)
 {
 	if (p->magic != PMM_MAGIC || p->version != PMM_VERSION || p->size > mem_size ||
 	    p->span == 0 || p->span > PMM_MAX_SPAN || p->span % PMM_WIN ||
-	    p->pcp_count > PMM_PCP_CAP)
+	    !pmm_pcp_counts_ok(p))
 		return false;
 	struct pmm_layout L;
 	pmm_layout(p->span, &L);
@@ -652,7 +722,7 @@ void pmm_set_flags(struct pmm *p, uint32_t flags)
 	pmm_lock(p);
 	p->flags = flags;
 	if (flags & PMM_F_NOCACHE)
-		pmm_pcp_flush(p, 0);
+		pmm_pcp_flush(p);
 	p->flags = old;
 	pmm_unlock(p);
 	p->flags = flags;
@@ -684,16 +754,16 @@ static uint32_t pmm_zone_limit(const struct pmm *p, unsigned flags)
 
 static uint32_t pmm_alloc_locked(struct pmm *p, unsigned order, unsigned flags)
 {
-	if (order == 0 && flags == 0 && p->pcp_count) {
-		uint32_t pfn = p->pcp[--p->pcp_count];
-		pmm_state(p)[pfn] = FS_HEAD;
-		p->alloc_pages++;
+	uint32_t pfn = flags ? PMM_NONE : pmm_pcp_pop(p, order);
+	if (pfn != PMM_NONE) {
+		pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
+		p->alloc_pages += 1u << order;
 		return pfn;
 	}
-	uint32_t pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
-	                     : pmm_buddy_alloc(p, order);
-	if (pfn == PMM_NONE && p->pcp_count) {
-		pmm_pcp_flush(p, 0);
+	pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
+	            : pmm_buddy_alloc(p, order);
+	if (pfn == PMM_NONE && p->pcp_pages) {
+		pmm_pcp_flush(p);
 		pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
 		            : pmm_buddy_alloc(p, order);
 	}
@@ -704,12 +774,13 @@ static uint32_t pmm_alloc_locked(struct pmm *p, unsigned order, unsigned flags)
 	return pfn;
 }
 
-static paddr_t pmm_alloc_impl(struct pmm *p, unsigned order, unsigned flags, int *err,
-                              uintptr_t caller)
+/* Everything but a cache hit, with the lock held; releases it. Out of line
+ * so that the common path (a cache hit) stays a few instructions. */
+static __attribute__((noinline)) paddr_t pmm_alloc_slow(struct pmm *p, unsigned order,
+                                                        unsigned flags, int *err, uintptr_t caller)
 {
 	int e = 0;
 	paddr_t pa = PADDR_NONE;
-	pmm_lock(p);
 	if (order > PMM_MAX_ORDER || (flags & ~(PMM_ZONE_1M | PMM_ZONE_16M))) {
 		e = pmm_fail(p, MM_EINVAL, "alloc", 0, order, caller);
 	} else {
@@ -727,14 +798,39 @@ static paddr_t pmm_alloc_impl(struct pmm *p, unsigned order, unsigned flags, int
 	return pa;
 }
 
+/* The common case: a normal request of a cached order with its cache not
+ * empty (lock held). PMM_NONE if that is not the case. */
+static inline uint32_t pmm_alloc_cached(struct pmm *p, unsigned order, unsigned flags)
+{
+	if (__builtin_expect(flags != 0 || order >= PMM_PCP_ORDERS || p->pcp_n[order] == 0, 0))
+		return PMM_NONE;
+	uint32_t pfn = p->pcp[pmm_pcp_base(order) + --p->pcp_n[order]];
+	p->pcp_pages -= 1u << order;
+	pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
+	p->alloc_pages += 1u << order;
+	return pfn;
+}
+
 paddr_t pmm_alloc_err(struct pmm *p, unsigned order, unsigned flags, int *err)
 {
-	return pmm_alloc_impl(p, order, flags, err, MM_CALLER());
+	pmm_lock(p);
+	uint32_t pfn = pmm_alloc_cached(p, order, flags);
+	if (pfn == PMM_NONE)
+		return pmm_alloc_slow(p, order, flags, err, MM_CALLER());
+	pmm_unlock(p);
+	if (err)
+		*err = 0;
+	return pfn_to_pa(pfn);
 }
 
 paddr_t pmm_alloc(struct pmm *p, unsigned order, unsigned flags)
 {
-	return pmm_alloc_impl(p, order, flags, NULL, MM_CALLER());
+	pmm_lock(p);
+	uint32_t pfn = pmm_alloc_cached(p, order, flags);
+	if (pfn == PMM_NONE)
+		return pmm_alloc_slow(p, order, flags, NULL, MM_CALLER());
+	pmm_unlock(p);
+	return pfn_to_pa(pfn);
 }
 
 /* Is frame f inside a free buddy block of any order? */
@@ -746,16 +842,32 @@ static bool pmm_in_free_block(const struct pmm *p, uint32_t f)
 	return false;
 }
 
+static inline bool pmm_is_cached_head(uint8_t b)
+{
+	return (b & 0xF0u) == FS_CACHED;
+}
+
+/* Is frame f a tail frame of a cached block (whose head is f rounded down)? */
+static bool pmm_in_cached_block(const struct pmm *p, uint32_t f)
+{
+	for (unsigned k = 1; k < PMM_PCP_ORDERS; k++) {
+		uint32_t h = f & ~((1u << k) - 1);
+		if (h != f && pmm_state(p)[h] == (FS_CACHED | k))
+			return true;
+	}
+	return false;
+}
+
 /* Why freeing pfn as order is wrong (state byte b is not HEAD|order). */
-static int pmm_free_error(const struct pmm *p, uint32_t pfn, uint8_t b)
+static __attribute__((noinline)) int pmm_free_error(const struct pmm *p, uint32_t pfn, uint8_t b)
 {
 	if (b & FS_HEAD)
 		return MM_EORDER;
-	if (b == FS_CACHED)
+	if (pmm_is_cached_head(b))
 		return MM_EDOUBLEFREE;
 	if (b == FS_RESERVED || b == FS_HOLE || b == FS_SELF)
 		return MM_ERESERVED;
-	if (b == FS_FREE && pmm_in_free_block(p, pfn))
+	if (b == FS_FREE && (pmm_in_free_block(p, pfn) || pmm_in_cached_block(p, pfn)))
 		return MM_EDOUBLEFREE;
 	return MM_ENOTALLOC;   /* tail frame of an allocated block */
 }
@@ -775,10 +887,11 @@ static int pmm_free_check(const struct pmm *p, paddr_t pa, unsigned order)
 	return b == (FS_HEAD | order) ? 0 : pmm_free_error(p, pfn, b);
 }
 
-int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
+/* A free that is not a plain cache push: an error, a full cache, or a
+ * block that goes back to the bitmaps. Lock held; releases it. */
+static __attribute__((noinline)) int pmm_free_slow(struct pmm *p, paddr_t pa, unsigned order,
+                                                   uintptr_t caller)
 {
-	uintptr_t caller = MM_CALLER();
-	pmm_lock(p);
 	int e = pmm_free_check(p, pa, order);
 	if (e) {
 		e = pmm_fail(p, e, "free", pa, order, caller);
@@ -787,15 +900,33 @@ int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
 	}
 	uint32_t pfn = pa_to_pfn(pa);
 	p->alloc_pages -= 1u << order;
-	if (order == 0 && !(p->flags & PMM_F_NOCACHE)) {
-		if (p->pcp_count == PMM_PCP_CAP)
-			pmm_pcp_flush(p, PMM_PCP_CAP / 2);
-		pmm_state(p)[pfn] = FS_CACHED;
-		p->pcp[p->pcp_count++] = pfn;
-	} else {
+	if (!pmm_pcp_push(p, pfn, order)) {
 		pmm_state(p)[pfn] = FS_FREE;
 		pmm_buddy_free(p, pfn, order);
 	}
+	pmm_unlock(p);
+	return 0;
+}
+
+/* The common case: a valid free (pa is the head of an allocated block of
+ * this order: the same test pmm_free_check makes first) that its cache
+ * takes and has room for. */
+static inline bool pmm_free_cacheable(const struct pmm *p, paddr_t pa, unsigned order)
+{
+	uint32_t pfn = pa_to_pfn(pa);
+	return order < PMM_PCP_ORDERS && !(pa & PAGE_MASK) && pa < pfn_to_pa(p->span) &&
+	       pmm_state(p)[pfn] == (FS_HEAD | order) && !(pfn & ((1u << order) - 1)) &&
+	       pmm_pcp_wants(p, pfn, order) && p->pcp_n[order] != pmm_pcp_cap(order);
+}
+
+int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
+{
+	pmm_lock(p);
+	if (__builtin_expect(!pmm_free_cacheable(p, pa, order), 0))
+		return pmm_free_slow(p, pa, order, MM_CALLER());
+	uint32_t pfn = pa_to_pfn(pa);
+	p->alloc_pages -= 1u << order;
+	pmm_pcp_put(p, pfn, order);
 	pmm_unlock(p);
 	return 0;
 }
@@ -943,7 +1074,7 @@ static int pmm_range_op(struct pmm *p, paddr_t start, paddr_t end, enum pmm_rop 
 	uint32_t s, e, done = 0;
 	pmm_frames(p, start, end, &s, &e);
 	bool dbl = false;
-	pmm_pcp_flush(p, 0);
+	pmm_pcp_flush(p);
 	for (uint32_t w = ALIGN_DOWN(s, PMM_WIN); w < e; w += PMM_WIN) {
 		int err = pmm_range_check_window(p, w, s > w ? s : w,
 		                                 e < w + PMM_WIN ? e : w + PMM_WIN, op, &dbl);
@@ -984,7 +1115,16 @@ int pmm_release_range(struct pmm *p, paddr_t start, paddr_t end)
 
 uint32_t pmm_free_pages(const struct pmm *p)
 {
-	return p->buddy_pages + p->pcp_count;
+	return p->buddy_pages + p->pcp_pages;
+}
+
+/* Order of the largest cached block (the bitmaps are empty), or ~0. */
+static uint32_t pmm_pcp_largest(const struct pmm *p)
+{
+	for (unsigned k = PMM_PCP_ORDERS; k-- > 0;)
+		if (p->pcp_n[k])
+			return k;
+	return ~0u;
 }
 
 void pmm_get_stats(const struct pmm *p, struct pmm_stats *st)
@@ -994,11 +1134,11 @@ void pmm_get_stats(const struct pmm *p, struct pmm_stats *st)
 	st->allocated_pages = p->alloc_pages;
 	st->managed_pages = st->free_pages + p->alloc_pages;
 	st->reserved_pages = p->reserved_pages;
-	st->cached_pages = p->pcp_count;
+	st->cached_pages = p->pcp_pages;
 	for (unsigned k = 0; k < PMM_ORDERS; k++)
 		st->free_blocks[k] = p->orders[k].free_blocks;
 	st->largest_free_order = p->nonempty ? 31u - (uint32_t)__builtin_clz(p->nonempty)
-	                                     : (p->pcp_count ? 0 : ~0u);
+	                                     : pmm_pcp_largest(p);
 	st->above_4g_bytes = p->above_4g_bytes;
 	st->metadata_bytes = (uint32_t)p->size;
 	st->span_pages = p->span;
@@ -1070,7 +1210,21 @@ static void pmm_check_order(const struct pmm *p, unsigned k, struct pmm_chk *c)
 	c->free_pages += o->free_blocks << k;
 }
 
-/* Frame f of window m is in state b; alloc_end: end of the allocated block being walked. */
+/* A block head of order k (allocated or cached) at frame f: aligned, not
+ * inside the previous block; it covers its tail frames up to *alloc_end. */
+static bool pmm_check_head(struct pmm_chk *c, uint32_t f, unsigned k, unsigned max_order,
+                           uint32_t *alloc_end, const char *what)
+{
+	if (k > max_order || (f & ((1u << k) - 1)) || f < *alloc_end) {
+		pmm_chk_fail(c, what, f, k);
+		return false;
+	}
+	*alloc_end = f + (1u << k);
+	return true;
+}
+
+/* Frame f of window m is in state b; alloc_end: end of the allocated or
+ * cached block being walked (its tail frames are 0x00 and not free). */
 static void pmm_check_frame(const struct pmm *p, const struct pmm_wmask *m, uint32_t f,
                             uint32_t *alloc_end, struct pmm_chk *c)
 {
@@ -1080,11 +1234,12 @@ static void pmm_check_frame(const struct pmm *p, const struct pmm_wmask *m, uint
 		pmm_chk_fail(c, "free frame with non-free state", f, b);
 	if (b & FS_HEAD) {
 		unsigned k = b & 0x7F;
-		if (k > PMM_MAX_ORDER || (f & ((1u << k) - 1)) || f < *alloc_end)
-			pmm_chk_fail(c, "bad allocated head", f, b);
-		else
-			*alloc_end = f + (1u << k);
+		pmm_check_head(c, f, k, PMM_MAX_ORDER, alloc_end, "bad allocated head");
 		c->alloc_pages += k <= PMM_MAX_ORDER ? 1u << k : 0;
+	} else if (pmm_is_cached_head(b)) {
+		unsigned k = b & 0x0F;
+		if (pmm_check_head(c, f, k, PMM_PCP_ORDERS - 1, alloc_end, "bad cached head"))
+			c->cached += 1u << k;
 	} else if (b == FS_FREE) {
 		if (is_free && f < *alloc_end)
 			pmm_chk_fail(c, "free frame inside an allocated block", f, b);
@@ -1092,8 +1247,6 @@ static void pmm_check_frame(const struct pmm *p, const struct pmm_wmask *m, uint
 			pmm_chk_fail(c, "orphan frame (neither free nor allocated)", f, b);
 	} else if (f < *alloc_end) {
 		pmm_chk_fail(c, "allocated block covers a non-tail frame", f, b);
-	} else if (b == FS_CACHED) {
-		c->cached++;
 	} else if (b == FS_RESERVED) {
 		c->reserved++;
 	} else if (b == FS_SELF) {
@@ -1120,22 +1273,34 @@ static void pmm_check_windows(const struct pmm *p, struct pmm_chk *c)
 	}
 }
 
+/* Order k's cache: every entry a cached head of order k, none twice;
+ * returns the frames it holds. */
+static uint32_t pmm_check_pcp_order(const struct pmm *p, unsigned k, struct pmm_chk *c)
+{
+	const uint32_t *e = p->pcp + pmm_pcp_base(k);
+	for (uint32_t i = 0; i < p->pcp_n[k]; i++) {
+		if (e[i] >= p->span || pmm_state(p)[e[i]] != (FS_CACHED | k))
+			pmm_chk_fail(c, "cache entry not in cached state", k, e[i]);
+		for (uint32_t j = 0; j < i; j++)
+			if (e[j] == e[i])
+				pmm_chk_fail(c, "cache entry twice", k, e[i]);
+	}
+	return (uint32_t)p->pcp_n[k] << k;
+}
+
 static void pmm_check_pcp(const struct pmm *p, struct pmm_chk *c)
 {
-	if (p->pcp_count > PMM_PCP_CAP) {
-		pmm_chk_fail(c, "cache count too large", p->pcp_count, 0);
+	uint32_t pages = 0;
+	if (!pmm_pcp_counts_ok(p)) {
+		pmm_chk_fail(c, "cache count too large", 0, 0);
 		return;
 	}
-	for (uint32_t i = 0; i < p->pcp_count; i++) {
-		uint32_t f = p->pcp[i];
-		if (f >= p->span || pmm_state(p)[f] != FS_CACHED)
-			pmm_chk_fail(c, "cache entry not in cached state", i, f);
-		for (uint32_t j = 0; j < i; j++)
-			if (p->pcp[j] == f)
-				pmm_chk_fail(c, "cache entry twice", i, f);
-	}
-	if (c->cached != p->pcp_count)
-		pmm_chk_fail(c, "cached frames != cache count", c->cached, p->pcp_count);
+	for (unsigned k = 0; k < PMM_PCP_ORDERS; k++)
+		pages += pmm_check_pcp_order(p, k, c);
+	if (pages != p->pcp_pages)
+		pmm_chk_fail(c, "cache entries != pcp_pages", pages, p->pcp_pages);
+	if (c->cached != p->pcp_pages)
+		pmm_chk_fail(c, "cached frames != pcp_pages", c->cached, p->pcp_pages);
 }
 
 static bool pmm_check_header(const struct pmm *p, struct pmm_chk *c)

@@ -18,12 +18,14 @@
 #     with a medium in it (size > 0).
 # Then it shows vendor, model, size and transport and asks for the word
 # "yes" typed in full; anything else stops. Only then: dd bs=4M
-# conv=fsync status=progress.
+# conv=fsync status=progress, and a read-back of the written bytes
+# (O_DIRECT where possible) compared with the image.
 #
 # --check stops after the decision (exit 0 = would write, 1 = refused): the
 # tests use it. For tests, FLASH_LSBLK and FLASH_DD name programs that stand
-# in for lsblk and dd (canned output, recorded calls); the real tools are
-# used otherwise. Nothing here needs root except the final dd.
+# in for lsblk and dd (canned output; a dd that records its calls and copies
+# into a plain file standing for the device); the real tools are used
+# otherwise. Nothing here needs root except the final dd.
 set -euo pipefail
 
 LSBLK=${FLASH_LSBLK:-lsblk}
@@ -118,7 +120,21 @@ main() {
 	confirm "$first"
 	"$DD" if="$image" of="$dev" bs=4M conv=fsync status=progress
 	sync
+	verify "$image"
 	echo "flash: done; the stick can be removed"
+}
+
+# Read the image's length back from the device, bypassing the page cache
+# where the device allows it, and compare: catches sticks that lose writes
+# (fake capacity, worn flash) before someone carries one to a PC.
+verify() {
+	local bytes
+	bytes=$(stat -c %s "$1")
+	echo "flash: verifying $(human "$bytes") written to $dev"
+	if ! { "$DD" if="$dev" bs=4M iflag=direct,count_bytes count="$bytes" status=none 2>/dev/null ||
+	       "$DD" if="$dev" bs=4M iflag=count_bytes count="$bytes" status=none; } | cmp -s - "$1"; then
+		die "VERIFY FAILED: $dev does not read back what was written (bad or fake-capacity stick?)"
+	fi
 }
 
 main "$@"

@@ -2,16 +2,15 @@
  * pdbuild: construction of the kernel stage's first 32-bit (non-PAE) page
  * directory, as portable code working on buffers.
  *
- * The loader (x86_64, efi/boot.c) calls it with pages it obtained below
+ * The loader (x86_64, efi/handoff.c) calls it with pages it obtained below
  * 4 GiB and their host pointers (identity: pointer == physical address); the
  * host test (tests/unit/test_pdbuild.c) calls it with a buffer standing for
  * physical memory and checks the result with its own page walker. Nothing
  * here includes <efi.h> or touches a CPU register.
  *
- * Page-table pages come from a frame source (struct pdb_frame_src): today a
- * pool the loader allocated from the firmware before ExitBootServices
- * (pdb_pool_*); with the buddy PMM (issue 3) a source calling pmm_alloc
- * after ExitBootServices. Only the source changes.
+ * Page-table pages come from a frame source (struct pdb_frame_src): the
+ * loader's calls pmm_alloc(order 0) after ExitBootServices (efi/transient.c);
+ * the host test uses a contiguous pool (pdb_pool_*).
  *
  * Result (invariants the test checks):
  *   - PDE 1023 = the directory itself (P|RW): tables at 0xFFC00000 + i*4 KiB,

@@ -22,8 +22,17 @@
  * Compatibility rules: magic, version and size come first and never move. A
  * reader refuses a block whose magic or version it does not know, or whose
  * size is smaller than the header it was compiled with. New fields go into
- * ext[] (e.g. the PMM's metadata location, issue 3) without changing the
- * size; changing the meaning of a field bumps BOOTINFO_VERSION.
+ * ext[] (e.g. the PMM's metadata location, issue 3) or are appended after
+ * it; changing the meaning of a field bumps BOOTINFO_VERSION.
+ *
+ * Version 2 (issue 3): the page directory and its tables are frames the
+ * loader allocated from the buddy PMM after ExitBootServices (pt_count,
+ * BI_F_PT_FROM_PMM; the v1 firmware pool fields are gone), and transient[]
+ * lists the frames that were live only until the mode switch (the
+ * firmware's page tables, GDT and IDT, the loader's stack, the PMM build
+ * scratch, the trampoline). The loader reserved them in the PMM; the kernel
+ * releases exactly these ranges once it runs on its own directory
+ * (kernel/boot_reclaim.c).
  *
  * Kernel entry contract (arch/x86/modeswitch.S -> arch/x86/entry.S):
  *   EAX = BOOTINFO_ENTRY_MAGIC
@@ -39,12 +48,13 @@
 #define MMBOOT_BOOTINFO_H
 
 #define BOOTINFO_MAGIC        0x49424D4Du   /* "MMBI" little-endian */
-#define BOOTINFO_VERSION      1u
+#define BOOTINFO_VERSION      2u    /* 2: page tables from the PMM, transient[] */
 #define BOOTINFO_ENTRY_MAGIC  0x4D4D424F    /* EAX at kernel entry (no suffix: used in asm) */
 
 #define BOOTINFO_VENDOR_LEN   64u   /* firmware vendor, ASCII, NUL terminated */
 #define BOOTINFO_TSC_MAX      12u
 #define BOOTINFO_EXT_BYTES    256u
+#define BOOTINFO_TRANSIENT_MAX 64u  /* transient[] entries (version 2) */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -74,6 +84,23 @@ enum bootinfo_tsc {
 #define BI_F_ACPI1      0x4u   /* acpi_rsdp is the ACPI 1.0 RSDP */
 #define BI_F_SMBIOS     0x8u   /* smbios valid */
 #define BI_F_SMBIOS3    0x10u  /* smbios3 valid */
+#define BI_F_PT_FROM_PMM 0x20u /* page directory + tables are PMM-allocated order-0 frames */
+
+/* transient[].kind: what a transient range was (version 2). */
+#define BI_TR_FW_PAGE_TABLE  1u   /* a page of the firmware's 4/5-level tables (CR3 tree) */
+#define BI_TR_FW_DESC_TABLE  2u   /* the firmware's GDT or IDT (GDTR/IDTR at exit) */
+#define BI_TR_LOADER_STACK   3u   /* the stack the loader ran on from before exit to the switch */
+#define BI_TR_PMM_SCRATCH    4u   /* scratch of pmm_build_from_efi */
+#define BI_TR_TRAMPOLINE     5u   /* the mode-switch page (identity mapped: unmap first) */
+#define BI_TR_KINDS          6u
+
+/* One physically contiguous run of transient frames. */
+struct bootinfo_range {
+	uint64_t pa;                 /* first frame (page aligned, < 4 GiB) */
+	uint32_t pages;              /* frames */
+	uint32_t kind;               /* BI_TR_* */
+};
+_Static_assert(sizeof(struct bootinfo_range) == 16, "bootinfo_range crosses loader -> kernel");
 
 struct bootinfo {
 	/* --- identification: never moves --- */
@@ -106,9 +133,9 @@ struct bootinfo {
 
 	/* --- paging --- */
 	uint64_t page_dir_pa;        /* the page directory (CR3); PDE 1023 maps it */
-	uint64_t pt_pool_pa;         /* page-table pages the loader allocated (contiguous) */
-	uint32_t pt_pool_pages;      /* pages in that pool */
-	uint32_t pt_pool_used;       /* pages of it used as page tables */
+	uint64_t reserved1;          /* zero (v1: pt_pool_pa) */
+	uint32_t pt_count;           /* page tables the loader built (PMM frames when BI_F_PT_FROM_PMM) */
+	uint32_t reserved2;          /* zero */
 
 	/* --- kernel stack --- */
 	uint64_t stack_pa;           /* physical base of the stack */
@@ -116,7 +143,8 @@ struct bootinfo {
 	uint32_t stack_size;         /* bytes */
 
 	/* --- mode-switch trampoline (identity mapped) --- */
-	uint64_t trampoline_pa;      /* == its virtual address; one page */
+	uint64_t trampoline_pa;      /* == its virtual address; one page (0 once the kernel
+	                                released it: kernel/boot_reclaim.c) */
 
 	/* --- the loader's own image (reclaimable once the kernel runs) --- */
 	uint64_t loader_image_pa;    /* LoadedImage->ImageBase */
@@ -149,6 +177,15 @@ struct bootinfo {
 
 	/* --- extension area for later layers (zeroed by the loader) --- */
 	uint8_t ext[BOOTINFO_EXT_BYTES];
+
+	/* --- version 2: frames live only until the mode switch --- */
+	uint32_t transient_count;    /* entries used in transient[] */
+	uint32_t transient_pages;    /* frames in those entries, total */
+	uint32_t transient_taken;    /* of them, frames the loader took out of the PMM's free
+	                                pool (firmware memory); the rest were loader memory */
+	uint32_t transient_unlisted; /* frames reserved but not listed (table full): they stay
+	                                reserved for good */
+	struct bootinfo_range transient[BOOTINFO_TRANSIENT_MAX]; /* sorted by pa, disjoint */
 };
 
 #define BI_OFF(f) __builtin_offsetof(struct bootinfo, f)
@@ -164,7 +201,10 @@ _Static_assert(BI_OFF(acpi_rsdp) == 200, "bootinfo layout");
 _Static_assert(BI_OFF(fw_vendor) == 232, "bootinfo layout");
 _Static_assert(BI_OFF(tsc) == 296, "bootinfo layout");
 _Static_assert(BI_OFF(ext) == 392, "bootinfo layout");
-_Static_assert(sizeof(struct bootinfo) == 648, "bootinfo size");
+_Static_assert(BI_OFF(transient_count) == 648, "bootinfo layout (v2)");
+_Static_assert(BI_OFF(transient) == 664, "bootinfo layout (v2)");
+_Static_assert(sizeof(struct bootinfo) == 1688, "bootinfo size");
+_Static_assert(sizeof(struct bootinfo) <= 4096, "the header must fit the block's first page");
 _Static_assert(BOOTINFO_TSC_MAX >= BI_TSC_COUNT, "bootinfo tsc slots");
 
 /* Validation shared by the kernel and the host test: 0 if the block can be
@@ -184,6 +224,8 @@ static inline const char *bootinfo_check(const struct bootinfo *bi, uint32_t bi_
 	    bi->mmap_size > bi->mmap_capacity ||
 	    (uint64_t)bi->mmap_count * bi->mmap_desc_size != bi->mmap_size)
 		return "inconsistent memory map fields";
+	if (bi->transient_count > BOOTINFO_TRANSIENT_MAX)
+		return "too many transient ranges";
 	return 0;
 }
 

@@ -38,13 +38,23 @@ void mm_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2
 	} while (0)
 
 /* Lock around an allocator's state. The kernel stage is single-CPU and saves
- * and disables interrupts; the host checks that the lock is not re-entered. */
+ * and disables interrupts; the host checks that the lock is not re-entered.
+ * mm_lock_acquire/mm_lock_release are inline where the environment has an
+ * inline header (kernel: mm_lock_kernel.h, host: mm_lock_host.h; those
+ * environments must not define them out of line), and functions the
+ * environment links otherwise (loader: efi/console.c). */
 struct mm_lock {
 	uint32_t held;   /* 1 while held */
 	uint32_t saved;  /* environment-private: saved interrupt flag */
 };
+#if defined(MM_ENV_KERNEL)
+#include "mm_lock_kernel.h"
+#elif defined(MM_ENV_HOST)
+#include "mm_lock_host.h"
+#else
 void mm_lock_acquire(struct mm_lock *lk);
 void mm_lock_release(struct mm_lock *lk);
+#endif
 
 /* Caller's return address, for reports naming who did something wrong. */
 #define MM_CALLER() ((uintptr_t)__builtin_return_address(0))

@@ -33,8 +33,10 @@
 
 #define PMM_MAX_ORDER 10u                 /* 2^10 pages = 4 MiB */
 #define PMM_LOW_RESERVE MiB(1)            /* policy: low 1 MiB kept back by default */
-#define PMM_PCP_CAP 64u                   /* order-0 free cache entries (see docs/pmm.md) */
-#define PMM_METADATA_MAX (1288u * 1024u)  /* metadata for the full 4 GiB span (1315832 B), at most */
+#define PMM_PCP_ORDERS 10u                /* orders 0..9 have a free-block cache (see docs/pmm.md) */
+#define PMM_PCP_CAP 64u                   /* order-0 cache entries */
+#define PMM_PCP_CAP_HI 16u                /* cache entries of each order 1..9 */
+#define PMM_METADATA_MAX (1288u * 1024u)  /* metadata for the full 4 GiB span (1316424 B), at most */
 
 /* The classes free at build time after ExitBootServices (the loader's own
  * memory stays reserved until the kernel releases it). */
@@ -47,13 +49,13 @@
 
 /* pmm_set_flags bits */
 #define PMM_F_REPORT  0x1u                /* print every error (not ENOMEM) with frame and caller */
-#define PMM_F_NOCACHE 0x2u                /* disable the order-0 cache (benchmarks, tests) */
+#define PMM_F_NOCACHE 0x2u                /* disable the free-block caches (benchmarks, tests) */
 #define PMM_F_NOLOCK  0x4u                /* caller serialises: skip the PMM's own mm_lock */
 
 struct pmm;                               /* opaque; lives at the start of its metadata block */
 
 struct pmm_stats {
-	uint32_t free_pages;                  /* frames free now (buddy + order-0 cache) */
+	uint32_t free_pages;                  /* frames free now (buddy + caches) */
 	uint32_t managed_pages;               /* frames handed out or free (free + allocated) */
 	uint32_t reserved_pages;              /* RAM held back: policy, pmm_reserve, not-yet-released */
 	uint32_t free_blocks[PMM_MAX_ORDER + 1]; /* free buddy blocks per order (cache not included) */
@@ -61,7 +63,7 @@ struct pmm_stats {
 	uint64_t above_4g_bytes;              /* usable memory above 4 GiB: counted, never handed out */
 	uint32_t metadata_bytes;              /* size of the metadata block */
 	uint32_t allocated_pages;             /* frames in allocated blocks */
-	uint32_t cached_pages;                /* free order-0 frames in the cache */
+	uint32_t cached_pages;                /* free frames in the free-block caches */
 	uint32_t span_pages;                  /* frames covered by the metadata ([0, span)) */
 	uint32_t hole_pages;                  /* frames in the span that are not RAM, frame 0, metadata */
 	uint32_t errors;                      /* error returns so far (not counting ENOMEM) */

@@ -20,6 +20,7 @@
 #include "../kernel.h"
 #include "../ktest.h"
 #include "../pmm_glue.h"
+#include "../boot_reclaim.h"   /* BOOT: transient frames (kernel/boot_reclaim.c) */
 #include <mmboot/errno.h>
 
 #define PMM_TEST_BLOCKS 8192u
@@ -44,12 +45,15 @@ static void pmm_boot_accounting(struct ktest_ctx *t)
 	mm_printf("# %s: map offers %u pages below 4 GiB, policy keeps %u, free %u + allocated %u "
 	          "(%s)\n", t->name, offered, policy, pmm_boot.free_at_init, pmm_boot.alloc_at_init,
 	          pmm_boot.from_loader ? "loader's PMM" : "built by the kernel");
-	KT_EXPECT_EQ(t, pmm_boot.free_at_init + pmm_boot.alloc_at_init, offered - policy);
+	/* BOOT: minus the firmware frames the loader reserved as transient until the mode switch */
+	KT_EXPECT_EQ(t, pmm_boot.free_at_init + pmm_boot.alloc_at_init,
+	             offered - policy - kernel_bi->transient_taken);
 	struct pmm_stats st;
 	pmm_get_stats(kernel_pmm, &st);
 	/* the loader's memory is held, never free: its pages are reserved (or the metadata) */
 	uint32_t loader = pages_of(MEMMAP_CLASS_BIT(MEMMAP_LOADER), PMM_LOW_RESERVE, PADDR_4G);
-	KT_EXPECT(t, st.reserved_pages + st.hole_pages >= loader - pmm_boot.released,
+	KT_EXPECT(t, st.reserved_pages + st.hole_pages + pmm_boot.released +
+	                 boot_reclaim.released /* BOOT: transient frames released */ >= loader,
 	          "reserved %u + holes %u < loader pages %u - released %u", st.reserved_pages,
 	          st.hole_pages, loader, pmm_boot.released);
 	KT_EXPECT(t, st.above_4g_bytes == memmap_mask_bytes(pmm_boot_map, pmm_boot.map_n,
@@ -83,7 +87,8 @@ static void pmm_now_consistent(struct ktest_ctx *t)
 	mm_printf("# %s: free %u, allocated %u (page tables, heap, ...)\n", t->name, st.free_pages,
 	          st.allocated_pages);
 	KT_EXPECT_EQ(t, st.free_pages + st.allocated_pages,
-	             pmm_boot.free_after_release + pmm_boot.alloc_at_init);
+	             pmm_boot.free_after_release + pmm_boot.alloc_at_init +
+	             boot_reclaim.released /* BOOT: transient frames, kernel/boot_reclaim.c */);
 	KT_EXPECT_EQ(t, pmm_check(kernel_pmm, true), 0);
 }
 KTEST(pmm_now_consistent, pmm_now_consistent);

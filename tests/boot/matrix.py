@@ -19,12 +19,12 @@ is checked for:
   exit    run-qemu.sh exit status 0 (the kernel wrote 0x10 to isa-debug-exit),
           or 1 (0x11) when some kernel test failed (those fail on their own
           lines); 0 with a failed kernel test is an error too
-  loader  banner, firmware line, the memory-map table ("memory map: N
-          descriptors" followed by exactly N rows numbered 0..N-1, each with
-          end > start and pages == (end - start) / 4 KiB; the MMIO row ending
+  loader  banner, firmware line, the memory-map report (efi/inspect.c: its
+          "entries: N" line followed by exactly N table rows numbered 0..N-1,
+          each with end > start and pages == (end - start) / 4 KiB; the MMIO row ending
           at 4 GiB, the firmware flash, is 2 MiB for FW=code and 4 MiB for
-          FW=code4m, so the right OVMF build ran), the usable-memory
-          line: usable RAM <= -m and >= 80% of -m minus 8 MiB, and RAM above
+          FW=code4m, so the right OVMF build ran), the "usable below/above
+          4 GiB" lines: usable RAM <= -m and >= 80% of -m minus 8 MiB, and RAM above
           4 GiB present exactly when QEMU's layout puts some there (within
           16 MiB of the expected amount)
   kernel  the kernel-stage banner, paging on (PG 1, PAE 0), its memory line
@@ -74,9 +74,10 @@ CONFIGS = [
 ]
 
 ANSI = re.compile(r"\x1b\[[0-9;=?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\r")
-RE_MAP_HEAD = re.compile(r"^memory map: (\d+) descriptors of (\d+) bytes")
-RE_MAP_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+([0-9a-fA-F]{16})\s+([0-9a-fA-F]{16})\s+(\d+)\s+[0-9a-fA-F]+\s*$")
-RE_USABLE = re.compile(r"usable after ExitBootServices: (\d+) KiB below 4 GiB, (\d+) KiB above 4 GiB")
+# The loader's one memory-map report (efi/inspect.c, mm/memmap_report.c).
+RE_MAP_HEAD = re.compile(r"^entries: (\d+)$")
+RE_MAP_ROW = re.compile(r"^\s*(\d+)\s+(\S+)\s+0x([0-9a-fA-F]{16})\s+0x([0-9a-fA-F]{16})\s+(\d+)\s+[0-9.]+ (?:B|[KMGTPE]iB)\b")
+RE_USABLE = re.compile(r"^usable (below|above) 4 GiB: .*\((\d+) pages;")
 RE_KMEM = re.compile(r"^memory: .*usable RAM (\d+) KiB below 4 GiB, (\d+) KiB above 4 GiB")
 RE_PAGING = re.compile(r"^paging: cr0 .*\(PG (\d) WP (\d) PSE (\d) PAE (\d)\)")
 RE_PLAN = re.compile(r"^1\.\.(\d+)\s*$")
@@ -125,7 +126,7 @@ def check_map(cfg, lines, problems):
     the OVMF build asked for, which shows the right firmware ran."""
     head = next((i for i, l in enumerate(lines) if RE_MAP_HEAD.match(l)), None)
     if head is None:
-        problems.append("loader: no 'memory map: N descriptors' line")
+        problems.append("loader: no 'entries: N' line in the memory-map report")
         return
     n = int(RE_MAP_HEAD.match(lines[head]).group(1))
     rows = [RE_MAP_ROW.match(l) for l in lines[head + 1:head + 3 + n]]
@@ -146,14 +147,17 @@ def check_map(cfg, lines, problems):
 
 def check_memory(cfg, lines, problems):
     name, machine, mem, fw, smp = cfg
-    usable = [RE_USABLE.search(l) for l in lines]
-    usable = [u for u in usable if u]
+    usable = {}
+    for l in lines:
+        u = RE_USABLE.match(l)
+        if u and u.group(1) not in usable:
+            usable[u.group(1)] = int(u.group(2)) * 4   # KiB
     kmem = [RE_KMEM.match(l) for l in lines]
     kmem = [k for k in kmem if k]
-    if not usable:
-        problems.append("loader: no 'usable after ExitBootServices' line")
+    if len(usable) != 2:
+        problems.append("loader: no 'usable below/above 4 GiB: ... (N pages; ...)' lines")
         return
-    below, above = int(usable[0].group(1)), int(usable[0].group(2))
+    below, above = usable["below"], usable["above"]
     total_mib = (below + above) / 1024
     if total_mib > mem or total_mib < 0.8 * mem - 8:
         problems.append("loader: %.1f MiB usable with -m %dM (expected between 80%% - 8 MiB and 100%%)"

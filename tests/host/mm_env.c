@@ -1,7 +1,8 @@
 /*
  * The host environment for mm/: mm_printf goes to stderr (or a capture
  * buffer), mm_panic longjmps to a test's catcher when one is armed and
- * aborts otherwise, and locks check that they are never re-entered.
+ * aborts otherwise; locks (inline, mm_lock_host.h) check that they are
+ * never re-entered.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,16 +66,4 @@ void mm_panic(const char *fmt, ...)
 	abort();
 }
 
-void mm_lock_acquire(struct mm_lock *lk)
-{
-	if (lk->held)
-		mm_panic("mm_lock_acquire: lock %p already held", (void *)lk);
-	lk->held = 1;
-}
-
-void mm_lock_release(struct mm_lock *lk)
-{
-	if (!lk->held)
-		mm_panic("mm_lock_release: lock %p not held", (void *)lk);
-	lk->held = 0;
-}
+/* mm_lock_acquire/mm_lock_release: inline, include/mmboot/mm_lock_host.h. */

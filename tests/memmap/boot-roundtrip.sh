@@ -44,7 +44,7 @@ mkimg() {  # mkimg IMG: FAT16 superfloppy with the loader, as tools/run-qemu.sh 
 }
 
 boot() {  # boot IMG LOG DUMPS
-	MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$2" DUMPS="$3" TIMEOUT=${BOOT_TIMEOUT:-180} \
+	MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$2" DUMPS="$3" TIMEOUT=${BOOT_TIMEOUT:-90} \
 		IMG="$1" tools/run-qemu.sh >"$2.run" 2>&1
 }
 

@@ -29,14 +29,16 @@ static const struct field fields[] = {
 	F(flags, 28), F(mmap_offset, 32), F(mmap_size, 36), F(mmap_capacity, 40),
 	F(mmap_desc_size, 44), F(mmap_desc_version, 48), F(mmap_count, 52), F(exitbs_tries, 56),
 	F(reserved0, 60), F(kernel_pa, 64), F(kernel_size, 72), F(kernel_va, 76),
-	F(kernel_entry, 80), F(boot_va_end, 84), F(page_dir_pa, 88), F(pt_pool_pa, 96),
-	F(pt_pool_pages, 104), F(pt_pool_used, 108), F(stack_pa, 112), F(stack_va, 120),
+	F(kernel_entry, 80), F(boot_va_end, 84), F(page_dir_pa, 88), F(reserved1, 96),
+	F(pt_count, 104), F(reserved2, 108), F(stack_pa, 112), F(stack_va, 120),
 	F(stack_size, 124), F(trampoline_pa, 128), F(loader_image_pa, 136),
 	F(loader_image_size, 144), F(fb_pa, 152), F(fb_size, 160), F(fb_width, 168),
 	F(fb_height, 172), F(fb_pitch, 176), F(fb_format, 180), F(fb_mask_red, 184),
 	F(fb_mask_green, 188), F(fb_mask_blue, 192), F(fb_mask_reserved, 196), F(acpi_rsdp, 200),
 	F(smbios, 208), F(smbios3, 216), F(fw_revision, 224), F(uefi_revision, 228),
 	F(fw_vendor, 232), F(tsc, 296), F(ext, 392),
+	F(transient_count, 648), F(transient_pages, 652), F(transient_taken, 656),
+	F(transient_unlisted, 660), F(transient, 664),
 };
 
 static void test_layout(void **state)
@@ -54,7 +56,11 @@ static void test_layout(void **state)
 		covered = fields[i].off + fields[i].size;
 	}
 	assert_int_equal(covered, sizeof(struct bootinfo));
-	assert_int_equal(sizeof(struct bootinfo), 648);
+	assert_int_equal(sizeof(struct bootinfo), 1688);
+	assert_int_equal(sizeof(((struct bootinfo *)0)->transient), BOOTINFO_TRANSIENT_MAX * 16);
+	assert_int_equal(offsetof(struct bootinfo_range, pa), 0);
+	assert_int_equal(offsetof(struct bootinfo_range, pages), 8);
+	assert_int_equal(offsetof(struct bootinfo_range, kind), 12);
 	assert_int_equal(sizeof(struct bootinfo) % 8, 0);
 	assert_true(BI_TSC_COUNT <= BOOTINFO_TSC_MAX);
 }
@@ -92,8 +98,9 @@ static void test_check_refuses(void **state)
 		"inconsistent block size or address", "inconsistent block size or address",
 		"inconsistent memory map fields", "inconsistent memory map fields",
 		"inconsistent memory map fields", "inconsistent memory map fields",
+		"too many transient ranges", "unknown version",
 	};
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < 11; i++) {
 		make_valid(&bi, 0xC0120000u);
 		switch (i) {
 		case 0: bi.magic ^= 1; break;
@@ -105,6 +112,8 @@ static void test_check_refuses(void **state)
 		case 6: bi.mmap_offset = 16; break;
 		case 7: bi.mmap_capacity = 8192; break;
 		case 8: bi.mmap_count = 5; break;
+		case 9: bi.transient_count = BOOTINFO_TRANSIENT_MAX + 1; break;
+		case 10: bi.version = 1; break;   /* v1: firmware page-table pool, no transient[] */
 		}
 		const char *why = bootinfo_check(&bi, 0xC0120000u);
 		if (!why || strcmp(why, want[i]) != 0)

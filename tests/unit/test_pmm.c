@@ -5,7 +5,7 @@
  * corruption injected into the metadata.
  *
  * Internal layout the corruption tests rely on (mm/pmm.c theory block):
- * state bytes at offset 1024 (header 1008 bytes rounded to 64), one per frame;
+ * state bytes at offset 1600 (header 1600 bytes, a multiple of 64), one per frame;
  * bitmaps after them at a 64-byte boundary, order 0 level 0 first.
  */
 #include <stdarg.h>
@@ -20,7 +20,7 @@
 #include <mmboot/errno.h>
 #include "host_env.h"
 
-#define STATE_OFF 1024u
+#define STATE_OFF 1600u
 #define ERRORS_OFF 80u                /* struct pmm.errors, alloc_failures: counters that differ after an error */
 
 struct arena {

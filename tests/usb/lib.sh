@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/usb/lib.sh: helpers shared by the USB-stick boot tests (sourced).
 #
 # usb_boot boots a private copy of a disk image under QEMU + OVMF with the
@@ -79,12 +80,14 @@ usb_boot() {
 	if [ $secure = 1 ]; then
 		code=$USB_OVMF_DIR/OVMF_CODE_4M.snakeoil.fd vars=$USB_OVMF_DIR/OVMF_VARS_4M.snakeoil.fd
 		machine=q35,smm=on
+		# shellcheck disable=SC2054
 		extra+=(-global driver=cfi.pflash01,property=secure,value=on)
 	fi
 	cp "$vars" "$dir/vars.fd" || return 2
 	machine=$machine$mprops
 	[ $vga = 1 ] && extra+=(-device VGA)
 	[ -n "$monitor" ] && extra+=(-monitor "unix:$monitor,server=on,wait=off")
+	# shellcheck disable=SC2054
 	[ $exitdev = 1 ] && extra+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	: >"$dir/serial.log"; : >"$dir/debug.log"
 	# shellcheck disable=SC2206

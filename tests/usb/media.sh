@@ -11,7 +11,7 @@
 #     mtools, with the dump magic and a length that matches its header.
 # At most two QEMUs run at once. Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/usb/lib.sh
 export MTOOLS_SKIP_CHECK=1
 work=$(mktemp -d build/test-usb-media.XXXXXX 2>/dev/null || mktemp -d)

@@ -15,7 +15,7 @@
 # printed; it is longer than 3 s on a loaded machine and never asserted
 # beyond "not much shorter". Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/usb/lib.sh
 work=$(mktemp -d build/test-usb-reset.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -13,7 +13,7 @@
 # release OVMF prints nothing there, so the verdict comes from BdsDxe's lines.
 # Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/usb/lib.sh
 work=$(mktemp -d build/test-usb-sb.XXXXXX 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -124,7 +124,7 @@ static void test_glyph_pixels(void **state)
 	for (uint32_t y = 0; y < f->height; y++)
 		for (uint32_t x = 0; x < f->width; x++) {
 			int on = (g[y * f->stride + x / 8] >> (7 - x % 8)) & 1;
-			assert_int_equal(px(&s, x, y), on ? s.fb.fg : s.fb.bg);
+			assert_int_equal(px(&s, x, y), on ? s.fb.palette[0] : s.fb.bg);
 			lit += on;
 		}
 	assert_true(lit > 10);                          /* 'A' is not blank */
@@ -180,7 +180,7 @@ static void test_controls_and_escapes(void **state)
 	struct screen a, b;
 	screen_open(&a, 160, 64, 0, 1);
 	screen_open(&b, 160, 64, 0, 1);
-	put(&a, "a\033[1;31mb\033[0mc\033(Bd");      /* colour codes, a charset switch */
+	put(&a, "a\033[1mb\033[2Jc\033(Bd\033[3 1m");   /* bold (ignored), clear, charset, not SGR */
 	put(&b, "abcd");
 	assert_memory_equal(a.buf, b.buf, (size_t)a.pitch * a.h);
 	put(&a, "\nxy\bz\t|\x01\x80");
@@ -189,6 +189,35 @@ static void test_controls_and_escapes(void **state)
 	assert_int_equal(fbcon_cell(&a.fb, 9, 1), FBCON_REPLACEMENT);
 	assert_int_equal(fbcon_verify(&a.fb), 0);
 	screen_close(&a), screen_close(&b);
+}
+
+static void test_colours(void **state)
+{
+	(void)state;
+	struct screen s;
+	screen_open(&s, 320, 64, 0, 1);
+	put(&s, "\033[32mG\033[0mx\033[1;31mR\033[31;39mD\033[99;34mB\033[;32mg\033[m.");
+	const uint8_t want[] = { 3, 0, 2, 0, 5, 3, 0 };
+	for (uint32_t i = 0; i < sizeof(want); i++)
+		assert_int_equal(fbcon_cell_color(&s.fb, i, 0), want[i]);
+	put(&s, "\033[33;1;1;1;31m4\033[999999999m5\033[36H6");   /* 5th param dropped, overflow, not SGR */
+	assert_int_equal(fbcon_cell_color(&s.fb, 7, 0), 4);
+	assert_int_equal(fbcon_cell_color(&s.fb, 8, 0), 4);
+	assert_int_equal(fbcon_cell_color(&s.fb, 9, 0), 4);
+	uint32_t lit_green = 0;   /* 'G' drawn in green and nothing else */
+	for (uint32_t y = 0; y < s.fb.cell_h; y++)
+		for (uint32_t x = 0; x < s.fb.cell_w; x++) {
+			uint32_t v = px(&s, x, y);
+			assert_true(v == s.fb.bg || v == s.fb.palette[3]);
+			lit_green += v == s.fb.palette[3];
+		}
+	assert_true(lit_green > 10);
+	assert_int_equal(s.fb.palette[3], 0x50FF50);
+	for (int i = 0; i < 10; i++)
+		put(&s, "\033[35mscroll\033[0m keeps colours\n");
+	assert_int_equal(fbcon_verify(&s.fb), 0);
+	assert_int_equal(fbcon_cell_color(&s.fb, 0, 2), 6);
+	screen_close(&s);
 }
 
 static void test_scale_two(void **state)
@@ -205,7 +234,7 @@ static void test_scale_two(void **state)
 	for (uint32_t y = 0; y < 2 * f->height; y++)
 		for (uint32_t x = 0; x < 2 * f->width; x++) {
 			int on = (g[(y / 2) * f->stride + (x / 2) / 8] >> (7 - (x / 2) % 8)) & 1;
-			assert_int_equal(px(&s, x, y), on ? s.fb.fg : s.fb.bg);
+			assert_int_equal(px(&s, x, y), on ? s.fb.palette[0] : s.fb.bg);
 		}
 	screen_close(&s);
 }
@@ -223,7 +252,7 @@ static void test_verify_detects_corruption(void **state)
 	s.buf[(size_t)69 * s.pitch + 4 * 2] ^= 0x01;                 /* bottom margin */
 	assert_int_equal(fbcon_verify(&s.fb), 1);
 	s.buf[(size_t)69 * s.pitch + 4 * 2] ^= 0x01;
-	s.fb.cells[3] = 0x05;                                       /* bad cell code */
+	s.fb.cells[2 * FBCON_CELL_BYTES] = 0x05;                    /* bad character code */
 	assert_true(fbcon_check(&s.fb) >= 1);
 	screen_close(&s);
 }
@@ -232,10 +261,10 @@ static void test_fewer_cells_fewer_rows(void **state)
 {
 	(void)state;
 	static uint32_t buf[160 * 160];
-	uint8_t *cells = malloc(20 * 3);
+	uint8_t *cells = malloc(20 * 3 * FBCON_CELL_BYTES);
 	struct fbcon fb;
 	struct fbcon_geom g = { buf, 640, 160, 160, BGRX_R, BGRX_G, BGRX_B };
-	assert_int_equal(fbcon_init(&fb, &g, &fbcon_font_default, 1, cells, 20 * 3), 0);
+	assert_int_equal(fbcon_init(&fb, &g, &fbcon_font_default, 1, cells, 20 * 3 * FBCON_CELL_BYTES), 0);
 	assert_int_equal(fb.cols, 20);
 	assert_int_equal(fb.rows, 3);
 	for (int i = 0; i < 20; i++)
@@ -247,7 +276,12 @@ static void test_fewer_cells_fewer_rows(void **state)
 /* Independent model: a plain array terminal with the same text rules. */
 struct model {
 	uint32_t cols, rows, cx, cy, esc;
-	uint8_t c[64][64];
+	uint8_t c[64][64];          /* characters */
+	uint8_t a[64][64];          /* colours */
+	uint8_t color;              /* current colour */
+	char csi[512];              /* bytes of the current ESC [ sequence */
+	size_t ncsi;
+	int csi_bad;                /* it holds a byte other than digits and ';' */
 };
 
 static void model_newline(struct model *m)
@@ -258,21 +292,58 @@ static void model_newline(struct model *m)
 		return;
 	}
 	memmove(m->c[0], m->c[1], sizeof(m->c[0]) * (m->rows - 1));
+	memmove(m->a[0], m->a[1], sizeof(m->a[0]) * (m->rows - 1));
 	memset(m->c[m->rows - 1], ' ', sizeof(m->c[0]));
+	memset(m->a[m->rows - 1], 0, sizeof(m->a[0]));
+}
+
+/* The end of an SGR sequence: its first four ';'-separated numbers. */
+static void model_sgr(struct model *m)
+{
+	int i = 0;
+	m->csi[m->ncsi] = 0;
+	char *p = m->csi;
+	for (;;) {
+		char *semi = strchr(p, ';');
+		if (semi)
+			*semi = 0;
+		unsigned long v = strtoul(p, NULL, 10);
+		if (i++ < 4) {
+			if (v == 0 || v == 39)
+				m->color = 0;
+			else if (v >= 30 && v <= 37)
+				m->color = (uint8_t)(v - 29);
+		}
+		if (!semi)
+			break;
+		p = semi + 1;
+	}
 }
 
 static void model_glyph(struct model *m, uint8_t ch)
 {
 	if (m->cx >= m->cols)
 		model_newline(m);
+	m->a[m->cy][m->cx] = m->color;
 	m->c[m->cy][m->cx++] = ch;
 }
 
 static void model_byte(struct model *m, uint8_t ch)
 {
-	if (m->esc == 1) { m->esc = ch == '[' ? 2 : strchr("()*+#", ch) && ch ? 3 : 0; return; }
+	if (m->esc == 1) { m->esc = ch == '[' ? 2 : strchr("()*+#", ch) && ch ? 3 : 0; m->ncsi = 0; m->csi_bad = 0; return; }
 	if (m->esc == 3) { m->esc = 0; return; }
-	if (m->esc == 2) { if (ch >= 0x40 && ch <= 0x7E) m->esc = 0; return; }
+	if (m->esc == 2) {
+		if (ch >= 0x40 && ch <= 0x7E) {
+			m->esc = 0;
+			if (ch == 'm' && !m->csi_bad)
+				model_sgr(m);
+		} else if (!((ch >= '0' && ch <= '9') || ch == ';')) {
+			m->csi_bad = 1;
+		} else if (m->ncsi + 1 < sizeof(m->csi)) {
+			m->csi[m->ncsi++] = (char)ch;
+		}
+		return;
+	}
 	if (ch == 0x1B) m->esc = 1;
 	else if (ch >= 0x20 && ch < 0x7F) model_glyph(m, ch);
 	else if (ch >= 0x7F) model_glyph(m, FBCON_REPLACEMENT);
@@ -287,10 +358,11 @@ static void test_random_text_against_model(void **state)
 	(void)state;
 	struct screen s;
 	struct model m = { 0 };
-	static const char alphabet[] = "abcXYZ019 .:-#(\n\n\r\t\b\033[m;1\x80\xff";
+	static const char alphabet[] = "abcXYZ01239 .:-#(\n\n\r\t\b\033\033[[mm;;31\x80\xff";
 	screen_open(&s, 17 * 8 + 5, 9 * 16 + 3, 12, 1);
 	m.cols = s.fb.cols, m.rows = s.fb.rows;
 	memset(m.c, ' ', sizeof(m.c));
+	memset(m.a, 0, sizeof(m.a));
 	srand(12345);
 	for (int step = 0; step < 3000; step++) {
 		char chunk[24];
@@ -303,8 +375,10 @@ static void test_random_text_against_model(void **state)
 		assert_int_equal(s.fb.cx, m.cx);
 		assert_int_equal(s.fb.cy, m.cy);
 		for (uint32_t r = 0; r < m.rows; r++)
-			for (uint32_t c = 0; c < m.cols; c++)
+			for (uint32_t c = 0; c < m.cols; c++) {
 				assert_int_equal(fbcon_cell(&s.fb, c, r), m.c[r][c]);
+				assert_int_equal(fbcon_cell_color(&s.fb, c, r), m.a[r][c]);
+			}
 		if (step % 100 == 0)
 			assert_int_equal(fbcon_verify(&s.fb), 0);
 	}
@@ -323,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_deferred_wrap_and_crlf),
 		cmocka_unit_test(test_scroll_equals_fresh_render),
 		cmocka_unit_test(test_controls_and_escapes),
+		cmocka_unit_test(test_colours),
 		cmocka_unit_test(test_scale_two),
 		cmocka_unit_test(test_verify_detects_corruption),
 		cmocka_unit_test(test_fewer_cells_fewer_rows),

@@ -5,19 +5,32 @@
 # lsblk on things that must be refused (a plain file, the disk holding /).
 # Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 FLASH=tools/flash.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-truncate -s 64M "$work/img"
+head -c 8M /dev/urandom >"$work/img"
 
 cat >"$work/lsblk" <<'FAKE'
 #!/bin/sh
 cat "$FAKE_LSBLK_OUT"
 FAKE
+# The fake dd: the write (conv=fsync) is recorded and done into the plain
+# file standing for the device (FAKE_DD_CORRUPT=1: one byte of it is then
+# lost, as on a failing stick); the read-back goes to the real dd.
 cat >"$work/dd" <<'FAKE'
 #!/bin/sh
-echo "$@" >>"$FAKE_DD_LOG"
+case "$*" in
+*conv=fsync*)
+	echo "$@" >>"$FAKE_DD_LOG"
+	dd "$@" 2>/dev/null || exit 1
+	if [ -n "${FAKE_DD_CORRUPT:-}" ]; then
+		for a in "$@"; do
+			case $a in of=*) printf X | dd of="${a#of=}" bs=1 seek=4097 conv=notrunc 2>/dev/null ;; esac
+		done
+	fi ;;
+*) exec dd "$@" ;;
+esac
 FAKE
 chmod +x "$work/lsblk" "$work/dd"
 export FLASH_LSBLK=$work/lsblk FLASH_DD=$work/dd FAKE_LSBLK_OUT=$work/out FAKE_DD_LOG=$work/ddlog
@@ -76,28 +89,35 @@ out=$(FLASH_MAX_GIB=8 "$FLASH" --check "$work/img" /dev/sdb 2>&1); rc=$?
 [ $rc -ne 0 ] && [[ $out == *"limit of 8 GiB"* ]] && ok "limit from FLASH_MAX_GIB honoured" || { notok "limit from FLASH_MAX_GIB honoured"; echo "# $out"; }
 dev_line sde disk 1 usb 0 "Card_Reader" "" "" >"$work/out"
 expect refuse "empty card reader (size 0) refused" "size 0" "$work/img" /dev/sde
-dev_line sdf disk 1 usb $((32 * 1048576)) "Tiny" "" "" >"$work/out"
+dev_line sdf disk 1 usb $((4 * 1048576)) "Tiny" "" "" >"$work/out"
 expect refuse "device smaller than the image refused" "smaller than the image" "$work/img" /dev/sdf
 printf 'lsblk: /dev/sdz: not a block device\n' >"$work/out"
 expect refuse "garbage from lsblk refused" "cannot read" "$work/img" /dev/sdz
 
-# Confirmation: only the full word "yes" writes.
+# Confirmation: only the full word "yes" writes. The "device" is a plain file.
 stick >"$work/out"
+dev=$work/sdb
 for answer in "" y Y YES "yes please" no; do
 	rm -f "$work/ddlog"
-	out=$("$FLASH" "$work/img" /dev/sdb 2>&1 <<<"$answer"); rc=$?
+	out=$("$FLASH" "$work/img" "$dev" 2>&1 <<<"$answer"); rc=$?
 	if [ $rc -ne 0 ] && [ ! -e "$work/ddlog" ] && [[ $out == *"nothing written"* ]]; then
 		ok "answer '$answer' does not write"
 	else notok "answer '$answer' does not write"; echo "# rc=$rc $out"; fi
 done
 rm -f "$work/ddlog"
-out=$("$FLASH" "$work/img" /dev/sdb 2>&1 <<<"yes"); rc=$?
+out=$("$FLASH" "$work/img" "$dev" 2>&1 <<<"yes"); rc=$?
 if [ $rc -eq 0 ] && [[ $out == *"Vend Ultra_Fit"* ]] && [[ $out == *"16.0 GiB"* ]]; then
 	ok "prompt shows vendor, model and size"
 else notok "prompt shows vendor, model and size"; echo "# $out"; fi
-want="if=$work/img of=/dev/sdb bs=4M conv=fsync status=progress"
+want="if=$work/img of=$dev bs=4M conv=fsync status=progress"
 if [ "$(cat "$work/ddlog" 2>/dev/null)" = "$want" ]; then ok "'yes' runs dd conv=fsync status=progress once"
 else notok "'yes' runs dd conv=fsync status=progress once"; echo "# got: $(cat "$work/ddlog" 2>/dev/null)"; fi
+if [[ $out == *"verifying"* ]] && cmp -s "$work/img" "$dev"; then ok "written bytes read back and compared"
+else notok "written bytes read back and compared"; echo "# $out"; fi
+rm -f "$dev"
+out=$(FAKE_DD_CORRUPT=1 "$FLASH" "$work/img" "$dev" 2>&1 <<<"yes"); rc=$?
+[ $rc -ne 0 ] && [[ $out == *"VERIFY FAILED"* ]] && ok "a stick that loses a write fails verification" ||
+	{ notok "a stick that loses a write fails verification"; echo "# rc=$rc $out"; }
 
 # The real lsblk on things that must never be written.
 unset FLASH_LSBLK FLASH_DD

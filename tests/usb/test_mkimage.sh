@@ -5,7 +5,7 @@
 # path, the README (CRLF) and an empty mmboot/ folder; bad inputs must be
 # refused without leaving a file behind. Prints TAP.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/usb/lib.sh
 export MTOOLS_SKIP_CHECK=1
 work=$(mktemp -d)

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# QEMU test: the inspector's options stop, timeout=N and the Enter key;
+# prints TAP. Four boots, two at a time:
+#   enter  config.txt "timeout=30 nosave"; once the countdown shows, Enter is
+#          sent through the QEMU monitor: the loader continues at once (the
+#          countdown never gets below 20 s), opens no report view, and the
+#          kernel stage runs to its pass exit;
+#   tmo    config.txt "timeout=2 nosave" (QEMU's default is 0): the countdown
+#          shows 2 s then 1 s, no key is sent, the loader continues by
+#          itself; the host clock from the "(2 s)" line to the kernel banner
+#          is at least 1.8 s and at most 15 s;
+#   stopc  config.txt "stop": the report and the saved dump, then "inspect:
+#          stopping after the report (option stop)", then the firmware's boot
+#          manager runs again (OVMF starts its UiApp); the kernel banner never
+#          appears. The test ends the VM once the firmware shows up;
+#   stopl  "stop" as a load option: OVMF's -kernel loader starts the loader
+#          with QEMU's -append line as its LoadOptions; the disk holds no
+#          loader, so after the stop the boot manager goes on to the UEFI
+#          shell (run-qemu.sh ends the VM there).
+# shellcheck source=tests/memmap/boot-lib.sh
+. "$(dirname "$0")/boot-lib.sh"
+
+# start_boot IMG LOG VAR=value...: run-qemu.sh in the background, pid in bpid
+start_boot() {
+	local img=$1 log=$2
+	shift 2
+	: >"$log"
+	( exec env MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$log" TIMEOUT="$BOOT_TIMEOUT" \
+		IMG="$img" "$@" tools/run-qemu.sh >"$log.run" 2>&1 </dev/null ) &
+	bpid=$!
+}
+# wait_for LOG ERE [SECONDS]: until the raw log matches (1 if it never does)
+wait_for() {
+	local i
+	for i in $(seq 1 $((${3:-$BOOT_TIMEOUT} * 5))); do
+		grep -aqE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+# the firmware runs again after the loader's stop line
+fw_after_stop() {
+	clean "$1" | awk '/^inspect: stopping after the report/{s=1;next}
+		s&&(/^BdsDxe: (loading|starting)/||/UEFI Interactive Shell/){f=1} END{exit !f}'
+}
+sendkeys() {  # sendkeys SOCKET KEY...
+	python3 - "$@" <<'EOF' 2>&1 | sed 's/^/# /'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+for k in sys.argv[2:]:
+    s.sendall(("sendkey %s\n" % k).encode())
+    time.sleep(0.5)
+s.close()
+EOF
+}
+config() {  # config IMG TEXT
+	printf '%s\n' "$2" >"$tmp/cfg" && mcopy -o -i "$1" "$tmp/cfg" ::/mmboot/config.txt
+}
+countdowns() { grep -ao 'scroll the memory map report ([0-9]* s)' "$1" | grep -o '[0-9]\+' | sort -n | uniq; }
+
+mkimg "$tmp/enter.img" && config "$tmp/enter.img" 'timeout=30 nosave' &&
+	mkimg "$tmp/tmo.img" && config "$tmp/tmo.img" 'timeout=2 nosave' &&
+	mkimg "$tmp/stopc.img" && config "$tmp/stopc.img" '# report only
+stop' && mkimg "$tmp/disk.img" 0 || { not_ok "images"; exit 1; }
+
+# --- enter and tmo ----------------------------------------------------------------
+mon=$tmp/mon.sock
+start_boot "$tmp/enter.img" "$tmp/enter.log" EXTRA="-monitor unix:$mon,server,nowait"
+p1=$bpid
+(
+	if wait_for "$tmp/enter.log" 'scroll the memory map report \(30 s\)'; then
+		sleep 1
+		sendkeys "$mon" ret
+	fi
+) &
+k1=$!
+start_boot "$tmp/tmo.img" "$tmp/tmo.log"
+p2=$bpid
+t0="" t1=""
+for _ in $(seq 1 $((BOOT_TIMEOUT * 10))); do
+	kill -0 "$p2" 2>/dev/null || break
+	now=$(date +%s.%N)
+	[ -z "$t0" ] && grep -aq 'scroll the memory map report (2 s)' "$tmp/tmo.log" && t0=$now
+	if [ -n "$t0" ] && grep -aq '^mmboot kernel stage' "$tmp/tmo.log"; then t1=$now; break; fi
+	sleep 0.1
+done
+wait "$k1"
+wait "$p1"; rc1=$?
+wait "$p2"; rc2=$?
+
+clean "$tmp/enter.log" >"$tmp/enter.txt"
+c=$(countdowns "$tmp/enter.txt" | tr '\n' ' ')
+echo "# enter: countdown seconds shown: $c"
+check "enter: countdown of 30 s from config.txt shown" grep -aq 'scroll the memory map report (30 s)' "$tmp/enter.txt"
+check "enter: Enter continues before the timeout (lowest count >= 20)" \
+	test -n "$c" -a "$(countdowns "$tmp/enter.txt" | head -1)" -ge 20
+check "enter: Enter does not open the report view" eval '! grep -aq -- "-- lines [0-9]" "$tmp/enter.txt"'
+check "enter: the kernel stage runs" went_on "$tmp/enter.txt"
+check "enter: the kernel stage ends with its pass exit (run-qemu exit $rc1)" test "$rc1" -eq 0
+[ "$rc1" -eq 0 ] || show "$tmp/enter.log.run"
+
+clean "$tmp/tmo.log" >"$tmp/tmo.txt"
+c=$(countdowns "$tmp/tmo.txt" | tr '\n' ' ')
+dt=$(awk -v a="$t0" -v b="$t1" 'BEGIN { if (a == "" || b == "") print "none"; else printf "%.2f", b - a }')
+echo "# tmo: countdown seconds shown: $c; from \"(2 s)\" to the kernel banner: $dt s (host clock)"
+check "tmo: countdown 2 s then 1 s (timeout=2 from config.txt)" test "$c" = "1 2 "
+check "tmo: the loader waited about 2 s without a key (1.8 s <= $dt s <= 15 s)" \
+	awk -v d="$dt" 'BEGIN { exit !(d != "none" && d >= 1.8 && d <= 15) }'
+check "tmo: no report view" eval '! grep -aq -- "-- lines [0-9]" "$tmp/tmo.txt"'
+check "tmo: the kernel stage runs" went_on "$tmp/tmo.txt"
+check "tmo: the kernel stage ends with its pass exit (run-qemu exit $rc2)" test "$rc2" -eq 0
+[ "$rc2" -eq 0 ] || show "$tmp/tmo.log.run"
+
+# --- stopc and stopl --------------------------------------------------------------
+start_boot "$tmp/stopc.img" "$tmp/stopc.log" DUMPS="$tmp/stopc.dumps"
+p1=$bpid
+start_boot "$tmp/disk.img" "$tmp/stopl.log" EXTRA="-kernel $EFI -append stop"
+p2=$bpid
+# the boot manager shows UiApp and waits: end that VM when it gets there
+for _ in $(seq 1 $((BOOT_TIMEOUT * 2))); do
+	kill -0 "$p1" 2>/dev/null || break
+	if fw_after_stop "$tmp/stopc.log"; then sleep 1; kill -TERM "$p1"; break; fi
+	sleep 0.5
+done
+wait "$p1"; rc1=$?
+wait "$p2"; rc2=$?
+echo "# stopc: run-qemu exit $rc1 (130: ended by this test), stopl: $rc2"
+
+for v in stopc stopl; do
+	clean "$tmp/$v.log" >"$tmp/$v.txt"
+	grep -aE '^(usable above 4 GiB|saved?:|inspect:|BdsDxe:|UEFI Interactive Shell)' "$tmp/$v.txt" |
+		head -6 | cut -c1-160 | show
+	check "$v: the loader prints the report" grep -aq '^usable above 4 GiB' "$tmp/$v.txt"
+	check "$v: the loader says it stops after the report" \
+		grep -aq '^inspect: stopping after the report (option stop)$' "$tmp/$v.txt"
+	check "$v: the firmware's boot manager runs again after the stop" fw_after_stop "$tmp/$v.log"
+	check "$v: the kernel stage never runs" eval '! went_on "$tmp/$v.txt"'
+done
+check "stopc: the report was saved before stopping" \
+	test -s "$tmp/stopc.dumps/$machine-1.map" -a -s "$tmp/stopc.dumps/$machine-1.txt"
+check "stopl: run-qemu saw the firmware take over (exit 2: the loader returned)" test "$rc2" -eq 2
