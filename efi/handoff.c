@@ -239,11 +239,38 @@ static uint64_t fw_exit_bs(void *ctx, uint64_t key)
 }
 
 /* After ExitBootServices nothing can return to the firmware. */
-static void fatal_after_exit(const char *what)
+static void __attribute__((noreturn)) fatal_after_exit(const char *what)
 {
 	mm_printf("loader: FATAL after ExitBootServices: %s; halted\n", what);
 	for (;;)
 		__asm__ volatile("cli; hlt");
+}
+
+/* Boot services gone: final map fields, PMM, transient frames, page
+ * directory from the PMM, trampoline, jump. Never returns. */
+static void __attribute__((noreturn)) after_exit(struct boot_layout *L, struct bootinfo *bi,
+                                                 const struct exitbs_result *res)
+{
+	bi->tsc[BI_TSC_EXIT_BS] = rdtsc64();
+	bi->exitbs_tries = res->tries;
+	bi->mmap_size = (uint32_t)res->map_size;
+	bi->mmap_desc_size = (uint32_t)res->desc_size;
+	bi->mmap_desc_version = res->desc_version;
+	bi->mmap_count = (uint32_t)(res->map_size / res->desc_size);
+	struct pmm *p = pmmh_build(L, bi);
+	if (!p)
+		fatal_after_exit("no PMM to take the page tables from");
+	transient_reserve(L, p, bi);
+	if (build_pd(L, bi, p))
+		fatal_after_exit("no page directory");
+	put_trampoline(L, bi);
+	bi->tsc[BI_TSC_PAGING_BUILT] = rdtsc64();
+#if defined(MMBOOT_CRASH) && MMBOOT_CRASH == 4
+	bi->magic ^= 0x20;   /* crash test 4: the kernel must refuse this block */
+#endif
+	void (*tramp)(uint64_t) = (void (*)(uint64_t))(uintptr_t)L->tramp_pa;
+	tramp(L->tramp_pa);
+	fatal_after_exit("the mode switch returned (impossible)");
 }
 
 uint64_t handoff_exit_and_jump(void *layout, void *bootinfo)
@@ -267,25 +294,5 @@ uint64_t handoff_exit_and_jump(void *layout, void *bootinfo)
 	 * into frames the PMM hands out. */
 	__asm__ volatile("cli");
 	efi_console_boot_services_gone();
-	bi->tsc[BI_TSC_EXIT_BS] = rdtsc64();
-	bi->exitbs_tries = res.tries;
-	bi->mmap_size = (uint32_t)res.map_size;
-	bi->mmap_desc_size = (uint32_t)res.desc_size;
-	bi->mmap_desc_version = res.desc_version;
-	bi->mmap_count = (uint32_t)(res.map_size / res.desc_size);
-	struct pmm *p = pmmh_build(L, bi);
-	if (!p)
-		fatal_after_exit("no PMM to take the page tables from");
-	transient_reserve(L, p, bi);
-	if (build_pd(L, bi, p))
-		fatal_after_exit("no page directory");
-	put_trampoline(L, bi);
-	bi->tsc[BI_TSC_PAGING_BUILT] = rdtsc64();
-#if defined(MMBOOT_CRASH) && MMBOOT_CRASH == 4
-	bi->magic ^= 0x20;   /* crash test 4: the kernel must refuse this block */
-#endif
-	void (*tramp)(uint64_t) = (void (*)(uint64_t))(uintptr_t)L->tramp_pa;
-	tramp(L->tramp_pa);
-	fatal_after_exit("the mode switch returned (impossible)");
-	return EFI_ABORTED;
+	after_exit(L, bi, &res);
 }

@@ -34,24 +34,13 @@
  */
 #include "loader.h"
 #include "../arch/x86/pdbuild.h"
+#include "../arch/x86/fwpt.h"
 #include <mmboot/pmm.h>
 
-#define TR_ADDR_MASK   0x000FFFFFFFFFF000ull   /* bits 51:12 of a paging entry */
-#define TR_P           0x1ull
-#define TR_RW          0x2ull
-#define TR_PS          0x80ull
-#define TR_CR4_LA57    (1ull << 12)
-#define TR_CR0_WP      (1ull << 16)
-#define TR_ENTRY_BUDGET (1u << 22)             /* entries examined at most (a cycle guard) */
-#define TR_REJECT_MAX  16u
-
-struct tr_walk {
-	struct pmm *pmm;               /* where frames are reserved */
-	struct bootinfo *bi;           /* where they are listed */
-	uint64_t path[6];              /* tables on the current path (cycle guard) */
-	uint32_t entries;              /* entries examined so far */
-	uint32_t tables;               /* table pages found */
-};
+#define TR_CR4_LA57     (1ull << 12)
+#define TR_CR0_WP       (1ull << 16)
+#define TR_ENTRY_BUDGET (1u << 22)   /* entries read at most (OVMF: ~526 K) */
+#define TR_REJECT_MAX   16u
 
 static uint64_t tr_cr(int n)
 {
@@ -70,97 +59,39 @@ static uint32_t tr_levels(void)
 	return (tr_cr(4) & TR_CR4_LA57) ? 5u : 4u;
 }
 
-static uint64_t tr_end(const struct bootinfo_range *r)
+/* The firmware identity-maps physical memory: a table is at its address. */
+static const uint64_t *tr_table(void *ctx, uint64_t pa)
 {
-	return r->pa + (uint64_t)r->pages * PAGE_SIZE;
+	return (const uint64_t *)(uintptr_t)pa;
 }
 
-static void tr_remove_at(struct bootinfo *bi, uint32_t i)
-{
-	for (uint32_t k = i; k + 1 < bi->transient_count; k++)
-		bi->transient[k] = bi->transient[k + 1];
-	bi->transient_count--;
-}
-
-/* List [pa, pa + pages) of one kind, keeping the list sorted and merged.
- * 0, or -1 when the list is full (the caller counts the frames unlisted). */
-static int tr_list(struct bootinfo *bi, uint64_t pa, uint32_t pages, uint32_t kind)
-{
-	struct bootinfo_range *t = bi->transient;
-	uint32_t i = 0, n = bi->transient_count;
-	uint64_t end = pa + (uint64_t)pages * PAGE_SIZE;
-	while (i < n && t[i].pa < pa)
-		i++;
-	if (i > 0 && t[i - 1].kind == kind && tr_end(&t[i - 1]) == pa) {
-		t[i - 1].pages += pages;
-		if (i < n && t[i].kind == kind && t[i].pa == end) {
-			t[i - 1].pages += t[i].pages;
-			tr_remove_at(bi, i);
-		}
-	} else if (i < n && t[i].kind == kind && t[i].pa == end) {
-		t[i].pa = pa;
-		t[i].pages += pages;
-	} else {
-		if (n == BOOTINFO_TRANSIENT_MAX)
-			return -1;
-		for (uint32_t k = n; k > i; k--)
-			t[k] = t[k - 1];
-		t[i] = (struct bootinfo_range){ pa, pages, kind };
-		bi->transient_count++;
-	}
-	bi->transient_pages += pages;
-	return 0;
-}
+struct tr_take_ctx {
+	struct pmm *pmm;          /* frames are reserved here */
+	struct bootinfo *bi;      /* and listed here */
+	uint32_t kind;            /* BI_TR_* of what is being taken */
+};
 
 /* Take one frame out of the PMM's free pool and list it. Frames that are not
- * free (reserved, holes, above the span) need nothing: the PMM never hands
- * them out. */
-static void tr_take(struct pmm *p, struct bootinfo *bi, uint64_t pa, uint32_t kind)
+ * free (reserved, holes, above the span, already taken) need nothing: the
+ * PMM never hands them out. */
+static void tr_take(void *ctx, uint64_t pa, uint32_t level)
 {
-	if (pa >= PADDR_4G)
+	struct tr_take_ctx *c = ctx;
+	if (pa >= PADDR_4G || pmm_reserve(c->pmm, pa, pa + PAGE_SIZE) != 1)
 		return;
-	if (pmm_reserve(p, pa, pa + PAGE_SIZE) != 1)
-		return;
-	bi->transient_taken++;
-	if (tr_list(bi, pa, 1, kind))
-		bi->transient_unlisted++;
+	c->bi->transient_taken++;
+	if (bi_transient_add(c->bi, pa, 1, c->kind))
+		c->bi->transient_unlisted++;
 }
 
 /* A loader-owned range (reserved by the PMM's policy): list it only. */
 static void tr_list_loader(struct bootinfo *bi, uint64_t pa, uint32_t pages, uint32_t kind)
 {
-	if (pa && pages && tr_list(bi, pa, pages, kind))
+	if (pa && pages && bi_transient_add(bi, pa, pages, kind))
 		bi->transient_unlisted += pages;
 }
 
-static int tr_on_path(const struct tr_walk *w, uint64_t table, uint32_t depth)
-{
-	for (uint32_t k = 0; k < depth; k++)
-		if (w->path[k] == table)
-			return 1;
-	return 0;
-}
-
-/* Reserve table (a level-`level` table, 1 = page table) and everything below. */
-static void tr_walk_table(struct tr_walk *w, uint64_t table, uint32_t level, uint32_t depth)
-{
-	tr_take(w->pmm, w->bi, table, BI_TR_FW_PAGE_TABLE);
-	w->tables++;
-	if (level == 1)
-		return;
-	w->path[depth] = table;
-	const volatile uint64_t *e = (const volatile uint64_t *)(uintptr_t)table;
-	for (uint32_t i = 0; i < 512 && w->entries < TR_ENTRY_BUDGET; i++, w->entries++) {
-		uint64_t v = e[i];
-		if (!(v & TR_P) || (level <= 3 && (v & TR_PS)))
-			continue;   /* absent, or a 1 GiB / 2 MiB page */
-		uint64_t next = v & TR_ADDR_MASK;
-		if (!tr_on_path(w, next, depth + 1))
-			tr_walk_table(w, next, level - 1, depth + 1);
-	}
-}
-
-static void tr_desc_table(struct pmm *p, struct bootinfo *bi, int idt)
+static void tr_desc_table(struct tr_take_ctx *c, int idt)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } r;
 	if (idt)
@@ -169,39 +100,33 @@ static void tr_desc_table(struct pmm *p, struct bootinfo *bi, int idt)
 		__asm__ volatile("sgdt %0" : "=m"(r));
 	uint64_t lo = ALIGN_DOWN(r.base, (uint64_t)PAGE_SIZE);
 	uint64_t hi = ALIGN_UP(r.base + r.limit + 1, (uint64_t)PAGE_SIZE);
+	c->kind = BI_TR_FW_DESC_TABLE;
 	for (uint64_t pa = lo; pa < hi; pa += PAGE_SIZE)
-		tr_take(p, bi, pa, BI_TR_FW_DESC_TABLE);
+		tr_take(c, pa, 0);
 }
 
 void transient_reserve(const struct boot_layout *L, struct pmm *p, struct bootinfo *bi)
 {
-	struct tr_walk w = { .pmm = p, .bi = bi };
-	tr_walk_table(&w, tr_cr(3) & TR_ADDR_MASK, tr_levels(), 0);
-	tr_desc_table(p, bi, 0);
-	tr_desc_table(p, bi, 1);
+	struct tr_take_ctx c = { p, bi, BI_TR_FW_PAGE_TABLE };
+	const struct fwpt_ops ops = { &c, tr_table, tr_take };
+	struct fwpt_stats st;
+	fwpt_walk(&ops, tr_cr(3), tr_levels(), TR_ENTRY_BUDGET, &st);
+	tr_desc_table(&c, 0);
+	tr_desc_table(&c, 1);
 	tr_list_loader(bi, L->lstack_pa, LSTACK_PAGES, BI_TR_LOADER_STACK);
 	tr_list_loader(bi, L->pmm_scratch_pa, L->pmm_scratch_pages, BI_TR_PMM_SCRATCH);
 	tr_list_loader(bi, L->tramp_pa, 1, BI_TR_TRAMPOLINE);
-	mm_printf("transient: firmware tables %u pages (%u-level, %u entries read), %u frames taken "
-	          "from the PMM; %u ranges, %u pages listed, %u unlisted\n",
-	          w.tables, tr_levels(), w.entries, bi->transient_taken, bi->transient_count,
-	          bi->transient_pages, bi->transient_unlisted);
+	mm_printf("transient: firmware tables %u pages (%u-level, %u entries read%s), %u frames "
+	          "taken from the PMM; %u ranges, %u pages listed, %u unlisted\n", st.tables,
+	          tr_levels(), st.entries, st.budget_hit ? ", BUDGET HIT" : "", bi->transient_taken,
+	          bi->transient_count, bi->transient_pages, bi->transient_unlisted);
 }
 
 /* Is va mapped present and writable by the firmware's (live) tables? */
 static int tr_fw_writable(uint64_t va)
 {
-	uint64_t table = tr_cr(3) & TR_ADDR_MASK, rw = TR_RW;
-	for (uint32_t level = tr_levels(); level >= 1; level--) {
-		uint64_t v = ((const volatile uint64_t *)(uintptr_t)table)[(va >> (12 + 9 * (level - 1))) & 511];
-		if (!(v & TR_P))
-			return 0;
-		rw &= v;
-		if (level == 1 || (level <= 3 && (v & TR_PS)))
-			break;
-		table = v & TR_ADDR_MASK;
-	}
-	return (rw & TR_RW) || !(tr_cr(0) & TR_CR0_WP);
+	const struct fwpt_ops ops = { 0, tr_table, 0 };
+	return fwpt_writable(&ops, tr_cr(3), tr_levels(), va, (tr_cr(0) & TR_CR0_WP) != 0);
 }
 
 struct tr_src {

@@ -2,9 +2,10 @@
  * heap_init.c: the kernel stage's slab heap (mm/kmem*.c) at start-up.
  *
  * The heap takes one region of HEAP_VA_BYTES of kernel virtual space
- * ("kmem", guard pages on both sides), nothing committed up front: slabs,
- * large blocks and the heap's page descriptors are committed from the PMM
- * through the region layer as they are needed and given back when freed.
+ * ("heap", guard pages on both sides, no lazy commit), nothing committed up
+ * front: slabs, large blocks and the heap's page descriptors are committed
+ * from the PMM through the region layer as they are needed and given back
+ * when freed; a later touch of a page given back faults (use after free).
  * Free-list secrets are seeded from the TSC. Debug checks (red zones,
  * poison, owner tracking) are on for every cache when the kernel is built
  * with `make KMEM_DEBUG=1` (MMBOOT_KMEM_DEBUG); caches can also ask for them
@@ -40,9 +41,9 @@ int heap_init(void)
 		mm_printf("heap: cannot set up the slab heap: %s\n", mm_strerror(err));
 		return err;
 	}
-	mm_printf("heap: region 'kmem' %08x-%08x (%u MiB of va, committed on demand), debug %s\n",
-	          heap_src.va, heap_src.va + HEAP_VA_BYTES, HEAP_VA_BYTES >> 20,
-	          MMBOOT_KMEM_DEBUG ? "on for every cache" : "per cache");
+	mm_printf("heap: region '%s' %08x-%08x (%u MiB of va, committed on demand, freed pages"
+	          " fault), debug %s\n", KMEM_REGION_NAME, heap_src.va, heap_src.va + HEAP_VA_BYTES,
+	          HEAP_VA_BYTES >> 20, MMBOOT_KMEM_DEBUG ? "on for every cache" : "per cache");
 	kmem_print_caches();
 	uint32_t bad = kmem_check(true);
 	if (bad) {

@@ -1,21 +1,21 @@
 /*
  * pmm_glue.c: the kernel stage takes over physical memory.
  *
- * Two ways to a PMM, tried in order:
- *   1. adopt: the loader built the PMM from the final map after
- *      ExitBootServices and put a struct pmm_handoff at
- *      PMM_HANDOFF_EXT_OFFSET of the boot-info ext[] area: the metadata is
- *      mapped at handoff.va; pmm_adopt() checks its header and takes it
- *      over unchanged (the bytes are position independent).
- *   2. build here: the final map (raw descriptors in the boot-info block)
- *      is converted, sanitized and built into glue_meta[], a page-aligned
- *      array in the kernel's .bss (the loader allocated, zeroed and mapped
- *      it with the image; its physical address follows from kernel_pa), so
- *      no free frame is touched. PMM_METADATA_MAX covers a full 4 GiB span.
- * Either way the loader's memory (class "loader": kernel image, stack,
- * boot info, page tables, trampoline, the loader itself) starts reserved;
- * once the PMM is up the loader's own image is released to it (the kernel
- * never uses it). Errors are reported with frame and caller (PMM_F_REPORT).
+ * One way to a PMM: adopt the loader's. The loader built the PMM from the
+ * final map after ExitBootServices and put a struct pmm_handoff at
+ * PMM_HANDOFF_EXT_OFFSET of the boot-info ext[] area; the metadata is mapped
+ * at handoff.va. It is validated before it is used: the handoff's magic,
+ * its size (at most PMM_METADATA_MAX), pmm_adopt() (the header's magic,
+ * version, size and layout), the handoff's pa/bytes against the header, and
+ * pmm_check() over the whole state. Then it is taken over unchanged (the
+ * bytes are position independent). There is no fallback: a kernel that
+ * quietly rebuilt its own PMM would hide a loader bug, so a missing or
+ * invalid handoff is reported (what was found, what was expected) and the
+ * kernel ends with the fail status.
+ * The loader's memory (class "loader": kernel image, stack, boot info, page
+ * tables, trampoline, the loader itself) starts reserved; once the PMM is
+ * up the loader's own image is released to it (the kernel never uses it).
+ * Errors are reported with frame and caller (PMM_F_REPORT).
  *
  * The sanitized final map is kept in pmm_boot_map[] so the tests can
  * recompute what the PMM must hold.
@@ -25,7 +25,6 @@
 #include <mmboot/errno.h>
 
 #define GLUE_MAX_DESCS 1024u
-#define GLUE_META_BYTES PMM_METADATA_MAX
 
 struct pmm *kernel_pmm;
 vaddr_t kernel_pmm_va;
@@ -33,7 +32,6 @@ uint32_t kernel_pmm_bytes;
 struct pmm_boot pmm_boot;
 struct memmap_range pmm_boot_map[2 * GLUE_MAX_DESCS + 1];
 
-static uint8_t glue_meta[GLUE_META_BYTES] __attribute__((aligned(4096)));
 static struct memmap_in glue_in[GLUE_MAX_DESCS];
 static uint64_t glue_scratch[(GLUE_MAX_DESCS * 112u) / 8u];
 static struct memmap_stats glue_stats;
@@ -55,36 +53,56 @@ static int glue_sanitize(const struct bootinfo *bi)
 	return 0;
 }
 
-static int glue_adopt(const struct bootinfo *bi)
+/* The handoff record itself: present, of a size a PMM can have, mapped
+ * somewhere. Reports what is wrong. */
+static int glue_handoff_ok(const struct pmm_handoff *h)
 {
-	const struct pmm_handoff *h = (const void *)(bi->ext + PMM_HANDOFF_EXT_OFFSET);
-	if (h->magic != PMM_HANDOFF_MAGIC)
+	if (h->magic != PMM_HANDOFF_MAGIC) {
+		mm_printf("pmm: REFUSED: the loader handed over no PMM (handoff magic %08x at "
+		          "bootinfo.ext+%u, expected %08x); the kernel does not build its own\n",
+		          h->magic, PMM_HANDOFF_EXT_OFFSET, PMM_HANDOFF_MAGIC);
 		return -MM_ENOENT;
-	kernel_pmm = pmm_adopt((void *)(uintptr_t)h->va, h->bytes);
-	if (!kernel_pmm) {
-		mm_printf("pmm: the loader's PMM at va %08x (%llu bytes) is not valid\n", h->va,
-		          (unsigned long long)h->bytes);
-		return -MM_ECORRUPT;
 	}
-	kernel_pmm_va = h->va;
-	kernel_pmm_bytes = (uint32_t)h->bytes;
-	pmm_boot.from_loader = 1;
+	if (h->va == 0 || h->bytes == 0 || h->bytes > PMM_METADATA_MAX ||
+	    (uint64_t)h->va + h->bytes > 0x100000000ull) {
+		mm_printf("pmm: REFUSED: handoff va %08x pa %llx bytes %llu: size not in (0, %u] "
+		          "or not mapped below 4 GiB\n", h->va, (unsigned long long)h->pa,
+		          (unsigned long long)h->bytes, PMM_METADATA_MAX);
+		return -MM_EINVAL;
+	}
 	return 0;
 }
 
-static int glue_build(const struct bootinfo *bi)
+/* Adopt the loader's PMM after validating the handoff, the header (magic,
+ * version, size, layout: pmm_adopt), the handoff against the header, and
+ * the whole state (pmm_check). */
+static int glue_adopt(const struct bootinfo *bi)
 {
-	uint64_t need = pmm_metadata_size(pmm_boot_map, pmm_boot.map_n);
-	paddr_t pa = bi->kernel_pa + ((uint32_t)(uintptr_t)glue_meta - bi->kernel_va);
-	if (need > sizeof(glue_meta))
-		return -MM_ENOMEM;
-	kernel_pmm = pmm_init(glue_meta, need, pa, pmm_boot_map, pmm_boot.map_n,
-	                      PMM_USABLE_AFTER_EXIT);
-	if (!kernel_pmm)
-		return -MM_EINVAL;
-	pmm_set_memmap_stats(kernel_pmm, &glue_stats);
-	kernel_pmm_va = (vaddr_t)(uintptr_t)glue_meta;
-	kernel_pmm_bytes = (uint32_t)need;
+	const struct pmm_handoff *h = (const void *)(bi->ext + PMM_HANDOFF_EXT_OFFSET);
+	int rc = glue_handoff_ok(h);
+	if (rc)
+		return rc;
+	struct pmm *p = pmm_adopt((void *)(uintptr_t)h->va, h->bytes);
+	if (!p) {
+		mm_printf("pmm: REFUSED: the metadata at va %08x (%llu bytes) fails the header "
+		          "check (magic, version, size, layout)\n", h->va, (unsigned long long)h->bytes);
+		return -MM_ECORRUPT;
+	}
+	if (pmm_metadata_pa(p) != h->pa || pmm_metadata_bytes(p) > h->bytes) {
+		mm_printf("pmm: REFUSED: handoff says pa %llx, %llu bytes; the header says pa %llx, "
+		          "%llu bytes\n", (unsigned long long)h->pa, (unsigned long long)h->bytes,
+		          (unsigned long long)pmm_metadata_pa(p),
+		          (unsigned long long)pmm_metadata_bytes(p));
+		return -MM_ECORRUPT;
+	}
+	uint32_t bad = pmm_check(p, true);
+	if (bad) {
+		mm_printf("pmm: REFUSED: the loader's PMM has %u inconsistencies\n", bad);
+		return -MM_ECORRUPT;
+	}
+	kernel_pmm = p;
+	kernel_pmm_va = h->va;
+	kernel_pmm_bytes = (uint32_t)h->bytes;
 	return 0;
 }
 
@@ -105,26 +123,25 @@ static void glue_release_loader(const struct bootinfo *bi)
 
 int pmm_glue_init(const struct bootinfo *bi)
 {
-	int rc = glue_sanitize(bi);
-	if (!rc) {
-		rc = glue_adopt(bi);
-		if (rc == -MM_ENOENT)
-			rc = glue_build(bi);
-	}
+	int rc = glue_adopt(bi);
 	if (rc) {
-		mm_printf("pmm: no physical memory manager: %s\n", mm_strerror(rc));
 		kernel_pmm = NULL;
-		return rc;
+		kernel_fail("pmm: no valid PMM from the loader (%s): refusing to run without the "
+		            "loader's PMM", mm_strerror(rc));
 	}
+	pmm_boot.from_loader = 1;
+	rc = glue_sanitize(bi);   /* the final map, for the tests' accounting only */
+	if (rc)
+		mm_printf("pmm: the final map could not be sanitized here (%s); the boot "
+		          "accounting test will report it\n", mm_strerror(rc));
 	pmm_set_flags(kernel_pmm, PMM_F_REPORT);
 	struct pmm_stats st;
 	pmm_get_stats(kernel_pmm, &st);
 	pmm_boot.free_at_init = st.free_pages;
 	pmm_boot.alloc_at_init = st.allocated_pages;
 	glue_release_loader(bi);
-	mm_printf("pmm: %s; metadata at va %08x; loader image %llx-%llx: %u pages released\n",
-	          pmm_boot.from_loader ? "adopted the loader's PMM" : "built from the final map",
-	          kernel_pmm_va, (unsigned long long)pmm_boot.loader_lo,
+	mm_printf("pmm: adopted the loader's PMM; metadata at va %08x; loader image %llx-%llx: "
+	          "%u pages released\n", kernel_pmm_va, (unsigned long long)pmm_boot.loader_lo,
 	          (unsigned long long)pmm_boot.loader_hi, pmm_boot.released);
 	pmm_print_summary(kernel_pmm, "pmm: ");
 	uint32_t bad = pmm_check(kernel_pmm, true);

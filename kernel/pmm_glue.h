@@ -1,10 +1,10 @@
 /*
  * pmm_glue.h: the kernel stage's physical memory manager (kernel/pmm_glue.c).
  *
- * pmm_glue_init(bi) makes kernel_pmm usable: it adopts the PMM the loader
- * built (struct pmm_handoff in the boot-info ext[] area), or, when the
- * loader did not build one, builds it from the final memory map into
- * metadata inside the kernel image. It then releases the loader's own
+ * pmm_glue_init(bi) makes kernel_pmm usable: it validates and adopts the
+ * PMM the loader built (struct pmm_handoff in the boot-info ext[] area);
+ * without a valid handoff it reports why and ends the kernel with the fail
+ * status (there is no fallback build). It then releases the loader's own
  * image to the PMM and prints the PMM summary. The numbers it saw are kept
  * in pmm_boot for the in-kernel tests (kernel/tests/test_pmm.c).
  */
@@ -19,7 +19,7 @@ extern vaddr_t kernel_pmm_va;         /* where the metadata is mapped */
 extern uint32_t kernel_pmm_bytes;     /* its size */
 
 struct pmm_boot {                     /* what pmm_glue_init saw */
-	uint32_t from_loader;             /* 1: adopted the loader's PMM, 0: built here */
+	uint32_t from_loader;             /* 1 once the loader's PMM is adopted (the only way) */
 	uint32_t free_at_init;            /* free pages right after adopt/build */
 	uint32_t alloc_at_init;           /* allocated pages then (loader page tables) */
 	uint32_t released;                /* loader-image pages released */
@@ -30,7 +30,8 @@ struct pmm_boot {                     /* what pmm_glue_init saw */
 extern struct pmm_boot pmm_boot;
 extern struct memmap_range pmm_boot_map[];   /* the sanitized final map */
 
-/* 0, or a negative MM_E* code (the kernel then has no PMM). */
+/* 0, or -MM_ECORRUPT if the final pmm_check finds inconsistencies; does not
+ * return (kernel_fail) when the loader handed over no valid PMM. */
 int pmm_glue_init(const struct bootinfo *bi);
 
 #endif

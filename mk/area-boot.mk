@@ -17,14 +17,14 @@ KERNEL_CFLAGS += -DMMBOOT_CRASH=$(CRASH)
 EFI_CFLAGS    += -DMMBOOT_CRASH=$(CRASH)
 endif
 
-BOOT_EFI_ONLY   := arch/x86/modeswitch.S arch/x86/pdbuild.c
+BOOT_EFI_ONLY   := arch/x86/modeswitch.S arch/x86/pdbuild.c arch/x86/fwpt.c
 KERNEL_SRCS := $(sort $(wildcard kernel/*.c)) $(sort $(wildcard kernel/tests/*.c)) \
                $(filter-out $(BOOT_EFI_ONLY),$(wildcard arch/x86/*.c arch/x86/*.S))
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kernel/%.o,$(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_SRCS)))
 KERNEL_ELF  := $(BUILD)/kernel/kernel.elf
 
 EFI_SRCS := $(sort $(wildcard efi/*.c efi/*.S)) \
-            kernel/fmt.c arch/x86/modeswitch.S arch/x86/pdbuild.c
+            kernel/fmt.c arch/x86/modeswitch.S arch/x86/pdbuild.c arch/x86/fwpt.c
 EFI_OBJS := $(patsubst %.c,$(BUILD)/efi/%.o,$(patsubst %.S,$(BUILD)/efi/%.o,$(EFI_SRCS)))
 EFI_SO   := $(BUILD)/efi/bootx64.so
 EFI_APP  := $(BUILD)/BOOTX64.EFI
@@ -56,7 +56,8 @@ ALL_TARGETS += $(KERNEL_ELF) $(EFI_APP)
 BOOT_HOST_TESTS := $(BUILD)/host/tests/unit/test_bootinfo \
                    $(BUILD)/host/tests/unit/test_pdbuild \
                    $(BUILD)/host/tests/unit/test_exitbs \
-                   $(BUILD)/host/tests/unit/test_elf32
+                   $(BUILD)/host/tests/unit/test_elf32 \
+                   $(BUILD)/host/tests/unit/test_fwpt
 
 $(BUILD)/host/tests/unit/test_bootinfo: $(BUILD)/host/tests/unit/test_bootinfo.o
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
@@ -69,6 +70,10 @@ $(BUILD)/host/tests/unit/test_exitbs: $(BUILD)/host/tests/unit/test_exitbs.o \
 
 $(BUILD)/host/tests/unit/test_elf32: $(BUILD)/host/tests/unit/test_elf32.o \
 		$(BUILD)/host/efi/elf32.o
+	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+
+$(BUILD)/host/tests/unit/test_fwpt: $(BUILD)/host/tests/unit/test_fwpt.o \
+		$(BUILD)/host/arch/x86/fwpt.o
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
 
 HOST_TESTS += $(BOOT_HOST_TESTS)

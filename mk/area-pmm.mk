@@ -27,9 +27,13 @@ $(BUILD)/fuzz/tests/fuzz/fuzz_pmm: $(BUILD)/fuzz/tests/fuzz/fuzz_pmm.o $(LIBMM_F
 FUZZ_PROGS += $(PMM_FUZZ_BINS)
 TEST_SCRIPTS += tests/fuzz/pmm-smoke.sh
 
-# benchmark: -O2 host build, and the same built with -m32
+# benchmark: -O2 host build, and the same built with -m32. The -m32 build
+# stands for the kernel stage's i386 code, which is not position independent
+# (KERNEL_CFLAGS: -fno-pic -fno-pie), so it is built without PIE too (only
+# this benchmark uses build/bench32).
+$(BUILD)/bench32/%.o: BENCH_CFLAGS += -fno-pie
 $(BUILD)/bench/bench_pmm: $(BUILD)/bench/tests/bench/bench_pmm.o $(LIBMM_BENCH) $(BENCH_ENV_OBJS)
 	$(CLANG) -o $@ $^
 $(BUILD)/bench32/bench_pmm: $(BUILD)/bench32/tests/bench/bench_pmm.o $(LIBMM_BENCH32) $(BENCH32_ENV_OBJS)
-	$(CLANG) -m32 -o $@ $^
+	$(CLANG) -m32 -no-pie -o $@ $^
 BENCH_PROGS += $(BUILD)/bench/bench_pmm $(BUILD)/bench32/bench_pmm

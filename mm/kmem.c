@@ -18,6 +18,16 @@
  * active, so an alloc/free pair at a slab boundary never maps and unmaps
  * pages.
  *
+ * Reserve: a cache keeps KMEM_RESERVE_MIN empty slabs always, and more while
+ * it holds no more slabs than its recent peak of slabs in use (the larger
+ * of this epoch's and the last epoch's peak; an epoch is KMEM_EPOCH_REFILLS
+ * refills), capped at KMEM_RESERVE_PAGES pages of empty slabs. So a burst
+ * that is freed and allocated again (the 4096-object cycle of the
+ * benchmark) finds its slabs built and committed, while a cache whose
+ * demand fell returns the surplus within two epochs. Under memory pressure
+ * (the arena cannot commit a run) kmem_reap flushes every magazine and
+ * returns every empty slab, and the allocation is tried once more.
+ *
  * Slab states: every slab of a cache is either active (one or none), on
  * partial (0 < inuse < per_slab), tagged full (inuse == per_slab, on no
  * list) or on empty (inuse == 0) -- kmem_check verifies it. The slabs'
@@ -53,6 +63,8 @@ struct kmem_cache *kmem_cache_table[KMEM_MAX_CACHES];
 struct mm_lock kmem_registry_lock;
 uint32_t kmem_errors;
 uint32_t kmem_ncaches;
+uint32_t kmem_reaps;
+uint32_t kmem_reaped_pages;
 static bool kmem_dbg_default;
 static uint64_t kmem_seed;
 
@@ -154,15 +166,28 @@ static void kmem_cache_layout(struct kmem_cache *c)
 	c->slab_pages = kmem_pick_slab_pages(c->slot);
 	c->per_slab = c->slab_pages * PAGE_SIZE / c->slot;
 	c->recip = 0xFFFFFFFFu / c->slot + 1;   /* ceil(2^32 / slot), no 64-bit division */
-	c->reserve = 1;
+	c->reserve_max = KMEM_RESERVE_PAGES / c->slab_pages;
+	if (c->reserve_max < KMEM_RESERVE_MIN)
+		c->reserve_max = KMEM_RESERVE_MIN;
 	c->mag_cap = (c->flags & KMEM_DEBUG) ? 0 : KMEM_MAG_MAX;
+}
+
+/* A run from the arena; when it has none (out of va or the page source
+ * cannot commit), reap every cache's reserve and try once more. Called with
+ * no lock held. */
+static struct kmem_page *kmem_run_alloc(uint32_t n, uint8_t kind, uint32_t id)
+{
+	struct kmem_page *pg = kmem_arena_alloc(n, kind, id);
+	if (KMEM_UNLIKELY(!pg) && kmem_reap() != 0)
+		pg = kmem_arena_alloc(n, kind, id);
+	return pg;
 }
 
 /* A new slab for c with every object made (debug areas, constructor) and
  * linked; NULL when the arena has no page. Called with no lock held. */
 static struct kmem_page *kmem_slab_new(struct kmem_cache *c)
 {
-	struct kmem_page *pg = kmem_arena_alloc(c->slab_pages, KP_SLAB, c->id);
+	struct kmem_page *pg = kmem_run_alloc(c->slab_pages, KP_SLAB, c->id);
 	if (!pg)
 		return NULL;
 	char *lo = (char *)kmem_page_addr(pg);
@@ -190,6 +215,31 @@ static void kmem_set_active(struct kmem_cache *c, struct kmem_page *pg)
 	c->act_span = (uintptr_t)c->slab_pages << PAGE_SHIFT;
 }
 
+static void kmem_slab_release(struct kmem_cache *c, struct kmem_page *pg);
+
+/* Give back empty slabs the reserve no longer allows. c->lock held. */
+static void kmem_trim_empty(struct kmem_cache *c)
+{
+	while (c->empty.first && kmem_empty_excess(c))
+		kmem_slab_release(c, c->empty.first);
+}
+
+/* A refill happened: track the peak of slabs in use, and every
+ * KMEM_EPOCH_REFILLS refills start a new epoch (the older peak is
+ * forgotten, surplus empty slabs go back). c->lock held. */
+static void kmem_peak_note(struct kmem_cache *c)
+{
+	uint32_t used = c->nr_slabs - c->empty.count;
+	if (used > c->peak_cur)
+		c->peak_cur = used;
+	if (++c->epoch_refills < KMEM_EPOCH_REFILLS)
+		return;
+	c->epoch_refills = 0;
+	c->peak_prev = c->peak_cur;
+	c->peak_cur = used;
+	kmem_trim_empty(c);
+}
+
 /* The active slab ran dry: make a slab with a free object active. Called
  * and returns with c->lock held (dropped while a new slab is built). */
 static struct kmem_page *kmem_refill(struct kmem_cache *c)
@@ -206,6 +256,7 @@ static struct kmem_page *kmem_refill(struct kmem_cache *c)
 		c->nr_slabs++;
 		if (c->active && c->active->freelist) {   /* refilled meanwhile */
 			kmem_list_push(&c->empty, pg, KL_EMPTY);
+			kmem_trim_empty(c);
 			return c->active;
 		}
 	}
@@ -215,6 +266,8 @@ static struct kmem_page *kmem_refill(struct kmem_cache *c)
 	else if (old)
 		kmem_list_push(old->inuse ? &c->partial : &c->empty, old, old->inuse ? KL_PARTIAL : KL_EMPTY);
 	kmem_set_active(c, pg);
+	kmem_peak_note(c);
+	kmem_trim_empty(c);
 	return pg;
 }
 
@@ -241,10 +294,10 @@ static void kmem_slab_relist(struct kmem_cache *c, struct kmem_page *pg)
 		kmem_list_remove(kmem_list_of(c, pg->list), pg);
 	if (pg->inuse) {
 		kmem_list_push(&c->partial, pg, KL_PARTIAL);
-	} else if (c->empty.count < c->reserve) {
-		kmem_list_push(&c->empty, pg, KL_EMPTY);
 	} else {
-		kmem_slab_release(c, pg);
+		kmem_list_push(&c->empty, pg, KL_EMPTY);
+		if (KMEM_UNLIKELY(kmem_empty_excess(c)))
+			kmem_slab_release(c, pg);   /* beyond the reserve: pages back now */
 	}
 }
 
@@ -436,7 +489,7 @@ static void *kmalloc_large(size_t size, uint32_t kmflags)
 	if (size == 0 || size > (size_t)kmem_arena.npages * PAGE_SIZE)
 		return NULL;
 	uint32_t n = (uint32_t)((size + PAGE_SIZE - 1) >> PAGE_SHIFT);
-	struct kmem_page *pg = kmem_arena_alloc(n, KP_LARGE, 0);
+	struct kmem_page *pg = kmem_run_alloc(n, KP_LARGE, 0);
 	if (!pg)
 		return NULL;
 	void *p = (void *)kmem_page_addr(pg);
@@ -636,11 +689,15 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	return 0;
 }
 
-uint32_t kmem_cache_shrink(struct kmem_cache *c)
+/* Flush c's magazine, give back every empty slab (the active one too if
+ * empty) and forget the peak, so the reserve starts again from what is in
+ * use. Pages freed; *dup gets an object to report (double free found by
+ * the flush). Takes c->lock. */
+static uint32_t kmem_shrink_one(struct kmem_cache *c, void **dup)
 {
 	uint32_t pages = 0;
 	mm_lock_acquire(&c->lock);
-	void *dup = kmem_mag_flush(c, c->mag_n);
+	*dup = kmem_mag_flush(c, c->mag_n);
 	while (c->empty.first) {
 		kmem_slab_release(c, c->empty.first);
 		pages += c->slab_pages;
@@ -649,9 +706,40 @@ uint32_t kmem_cache_shrink(struct kmem_cache *c)
 		kmem_slab_release(c, c->active);
 		pages += c->slab_pages;
 	}
+	c->peak_cur = c->peak_prev = c->nr_slabs;
+	c->epoch_refills = 0;
 	mm_lock_release(&c->lock);
+	return pages;
+}
+
+uint32_t kmem_cache_shrink(struct kmem_cache *c)
+{
+	void *dup;
+	uint32_t pages = kmem_shrink_one(c, &dup);
 	if (dup)
 		kmem_report(KMEM_ERR_DOUBLE_FREE, c, dup, MM_CALLER());
+	return pages;
+}
+
+uint32_t kmem_reap(void)
+{
+	uint32_t pages = 0;
+	void *dup = NULL;
+	struct kmem_cache *dup_cache = NULL;
+	mm_lock_acquire(&kmem_registry_lock);
+	for (struct kmem_cache *c = kmem_caches; c; c = c->next_cache) {
+		void *d;
+		pages += kmem_shrink_one(c, &d);
+		if (d && !dup) {
+			dup = d;
+			dup_cache = c;
+		}
+	}
+	kmem_reaps++;
+	kmem_reaped_pages += pages;
+	mm_lock_release(&kmem_registry_lock);
+	if (dup)
+		kmem_report(KMEM_ERR_DOUBLE_FREE, dup_cache, dup, MM_CALLER());
 	return pages;
 }
 
@@ -695,6 +783,8 @@ int kmem_init(struct kmem_page_source *ps, uint32_t flags, uint64_t seed)
 	kmem_caches = NULL;
 	kmem_ncaches = 0;
 	kmem_errors = 0;
+	kmem_reaps = 0;
+	kmem_reaped_pages = 0;
 	kmem_registry_lock.held = 0;
 	kmem_dbg_default = (flags & KMEM_INIT_DEBUG) != 0;
 	mm_memset(kmem_cache_table, 0, sizeof(kmem_cache_table));

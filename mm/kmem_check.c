@@ -9,7 +9,8 @@
  * inuse must equal objects per slab and agree with the list (partial, full,
  * empty); the slabs' inuse must add up to the cache's live count plus its
  * magazine, the slabs found to its slab count, the partial/empty tags to
- * its list lengths, and all slabs' pages to the arena's slab page count.
+ * its list lengths, and all slabs' pages to the arena's slab page count;
+ * no cache keeps more empty slabs than its reserve allows.
  * Magazine entries must be distinct object starts of the cache. Debug caches additionally
  * have every free object's poison, every object's red zones and state word
  * checked. The arena's own descriptors are checked by kmem_arena_check.
@@ -138,6 +139,8 @@ static uint32_t kmem_check_cache(struct kmem_cache *c, uint32_t *slab_pages, boo
 		bad += kmem_bad(verbose, c, NULL, "slabs tagged partial/empty != list counts");
 	if (c->chk_inuse != c->live + c->mag_n)
 		bad += kmem_bad(verbose, c, NULL, "sum of slab counts != live + magazine");
+	if (kmem_empty_excess(c))
+		bad += kmem_bad(verbose, c, NULL, "more empty slabs kept than the reserve allows");
 	*slab_pages += c->chk_slabs * c->slab_pages;
 	return bad;
 }
@@ -213,6 +216,8 @@ void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
 		else
 			st->slabs_empty++;
 	}
+	st->slabs_peak = c->peak_cur > c->peak_prev ? c->peak_cur : c->peak_prev;
+	st->reserve_max = c->reserve_max;
 	st->bytes_held = (uint64_t)c->nr_slabs * c->slab_pages * PAGE_SIZE;
 	st->allocs = c->allocs;
 	st->frees = c->frees;
@@ -232,6 +237,8 @@ void kmem_get_stats(struct kmem_stats *st)
 	mm_lock_release(&kmem_arena.lock);
 	st->caches = kmem_ncaches;
 	st->errors_reported = kmem_errors;
+	st->reaps = kmem_reaps;
+	st->reaped_pages = kmem_reaped_pages;
 	st->slab_bytes_live = 0;
 	for (struct kmem_cache *c = kmem_caches; c; c = c->next_cache)
 		st->slab_bytes_live += (uint64_t)c->live * c->size;

@@ -87,6 +87,15 @@ struct kmem_list {
 
 #define KMEM_MAG_MAX 128u          /* magazine slots per cache */
 
+/* Empty-slab reserve (see mm/kmem.c, "reserve"): a cache keeps
+ * KMEM_RESERVE_MIN empty slabs whatever happens, and more while it holds no
+ * more slabs than its recent peak of slabs in use, up to KMEM_RESERVE_PAGES
+ * pages of empty slabs. The peak is the larger of this epoch's and the
+ * previous one's; an epoch is KMEM_EPOCH_REFILLS refills of the cache. */
+#define KMEM_RESERVE_MIN   1u      /* empty slabs always kept */
+#define KMEM_RESERVE_PAGES 256u    /* most pages of empty slabs per cache (1 MiB) */
+#define KMEM_EPOCH_REFILLS 1024u   /* refills per peak epoch */
+
 struct kmem_cache {
 	struct mm_lock lock;          /* guards everything below that changes */
 	uint32_t id;                  /* index in kmem_cache_table, in the pagemap */
@@ -104,14 +113,17 @@ struct kmem_cache {
 	uint32_t recip;               /* ceil(2^32 / slot): exact slot index for offsets < 64 KiB */
 	uint32_t flags;               /* KMEM_* */
 	uint32_t live;                /* objects allocated */
-	uint32_t reserve;             /* empty slabs kept besides the active one */
+	uint32_t reserve_max;         /* most empty slabs kept (>= KMEM_RESERVE_MIN) */
+	uint32_t peak_cur;            /* peak of slabs in use (nr_slabs - empty) this epoch */
+	uint32_t peak_prev;           /* the same, previous epoch */
+	uint32_t epoch_refills;       /* refills in this epoch */
 	uint64_t allocs;              /* allocations since creation */
 	uint64_t frees;               /* frees since creation */
 	uint32_t nr_slabs;            /* slabs of the cache (active, partial, full, empty) */
 	uint32_t mag_n;               /* objects in the magazine */
 	uint32_t mag_cap;             /* magazine capacity (0: none, debug caches) */
 	struct kmem_list partial;     /* some objects allocated */
-	struct kmem_list empty;       /* no object allocated (at most reserve) */
+	struct kmem_list empty;       /* no object allocated (the reserve, see KMEM_RESERVE_*) */
 	void *mag[KMEM_MAG_MAX];      /* recently freed objects, LIFO; counted in slab inuse */
 	uint32_t chk_slabs;           /* kmem_check scratch: slabs seen */
 	uint32_t chk_inuse;           /* kmem_check scratch: sum of inuse */
@@ -251,5 +263,15 @@ extern struct kmem_cache *kmem_cache_table[KMEM_MAX_CACHES]; /* id -> cache */
 extern struct mm_lock kmem_registry_lock;
 extern uint32_t kmem_errors;             /* reports so far */
 extern uint32_t kmem_ncaches;            /* caches existing */
+extern uint32_t kmem_reaps;              /* kmem_reap calls */
+extern uint32_t kmem_reaped_pages;       /* pages kmem_reap gave back */
+
+/* True when c keeps more empty slabs than its reserve allows now; c->lock held. */
+static inline bool kmem_empty_excess(const struct kmem_cache *c)
+{
+	uint32_t peak = c->peak_cur > c->peak_prev ? c->peak_cur : c->peak_prev;
+	return c->empty.count > c->reserve_max ||
+	       (c->empty.count > KMEM_RESERVE_MIN && c->nr_slabs > peak);
+}
 
 #endif /* MMBOOT_KMEM_INT_H */

@@ -2,11 +2,16 @@
  * The slab heap's production page source: one region of the region VMM.
  *
  * kmem_region_source_init reserves `bytes` of kernel virtual space as one
- * region (REGION_WRITE, REGION_GUARD: a guard page on each side, so an
- * overrun off either end of the heap faults), nothing committed. The heap
- * then commits page runs as slabs and large blocks need them and decommits
- * them when they are freed; the frames come from and go back to the PMM
- * through the region layer. The arena pointer is arch_va_ptr(region base):
+ * region named "heap" (REGION_WRITE; REGION_GUARD: a guard page on each
+ * side, so an overrun off either end of the heap faults; REGION_NOLAZY: the
+ * page-fault handler never commits a page of it), nothing committed. The
+ * heap commits page runs explicitly as slabs and large blocks need them and
+ * decommits them when they are freed; the frames come from and go back to
+ * the PMM through the region layer. Because of REGION_NOLAZY a decommitted
+ * page stays unmapped until the heap commits it again: a late write through
+ * a dangling pointer into a freed slab or large block faults and the kernel
+ * stops with the region layer's report (address, access, region 'heap'),
+ * instead of silently committing a fresh page. The arena pointer is arch_va_ptr(region base):
  * the address itself in the kernel; on the host, the simulated MMU's view,
  * which must be contiguous across the region's pages (checked on commit).
  */
@@ -43,7 +48,8 @@ int kmem_region_source_init(struct kmem_region_source *src, uint32_t bytes)
 	bytes = ALIGN_UP(bytes, PAGE_SIZE);
 	if (bytes == 0)
 		return -MM_EINVAL;
-	src->region = region_create(bytes, REGION_WRITE | REGION_GUARD, "kmem");
+	src->region = region_create(bytes, REGION_WRITE | REGION_GUARD | REGION_NOLAZY,
+	                             KMEM_REGION_NAME);
 	if (!src->region)
 		return -MM_ENOMEM;
 	src->va = region_base(src->region);

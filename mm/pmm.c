@@ -111,12 +111,12 @@ struct pmm {
 	uint32_t bitmap_off;                  /* byte offset of the bitmap words */
 	uint32_t bitmap_words;                /* uint64_t words of bitmap */
 	uint32_t buddy_pages;                 /* frames in free buddy blocks */
-	uint32_t alloc_pages;                 /* frames in allocated blocks */
+	uint32_t managed_pages;               /* frames free or allocated (init, range ops change it) */
 	uint32_t reserved_pages;              /* frames in state RESERVED */
 	uint32_t self_pages;                  /* frames in state SELF */
 	uint32_t hole_pages;                  /* frames in state HOLE */
 	uint32_t nonempty;                    /* bit k: order k has free blocks */
-	uint32_t pcp_pages;                   /* frames in the free-block caches (all orders) */
+	uint32_t pad0;                        /* zero */
 	uint32_t flags;                       /* PMM_F_* */
 	uint32_t errors;                      /* error returns so far */
 	uint32_t alloc_failures;              /* allocations refused for lack of memory */
@@ -150,21 +150,69 @@ static inline uint64_t *pmm_bm(const struct pmm *p)
 
 static inline uint64_t pmm_bit(uint32_t i) { return (uint64_t)1 << (i & 63); }
 
+/*
+ * The bitmap words are uint64_t in memory on every target (one layout for
+ * the loader, the kernel and the host). The hot paths work on native words
+ * (unsigned long: 64 bits on x86_64, 32 on i386, where 64-bit shifts, tests
+ * and bit scans cost several instructions and branches each). On i386 a
+ * 64-bit word is two halves, low half first (little endian), so bit i of a
+ * level is bit i % 32 of half i / 32 in both views. A summary bit stands for
+ * a whole 64-bit word: on i386 "word non-zero" is "either half non-zero".
+ */
+typedef unsigned long __attribute__((may_alias)) pmm_hw_t;
+#define PMM_HW_BITS     (8u * (uint32_t)sizeof(pmm_hw_t))
+#define PMM_HW_PER_WORD (64u / PMM_HW_BITS)
+_Static_assert(PMM_HW_BITS == 32 || PMM_HW_BITS == 64, "native bitmap word");
+
+/* Level l of order k's bitmap, as native words. */
+static inline pmm_hw_t *pmm_level(const struct pmm *p, unsigned k, uint32_t l)
+{
+	return (pmm_hw_t *)(pmm_bm(p) + p->orders[k].lvl_off[l]);
+}
+
+static inline pmm_hw_t pmm_hbit(uint32_t i) { return (pmm_hw_t)1 << (i % PMM_HW_BITS); }
+
+/* The 64-bit word holding native word h is zero, h itself being v. */
+static inline bool pmm_word_zero(const pmm_hw_t *a, uint32_t h, pmm_hw_t v)
+{
+	return v == 0 && (PMM_HW_PER_WORD == 1 || a[h ^ 1] == 0);
+}
+
+/* Lowest or highest set bit of 64-bit word w of a level; 64 if it is zero. */
+static inline uint32_t pmm_word_pick(const pmm_hw_t *a, uint32_t w, bool highest)
+{
+	if (PMM_HW_PER_WORD == 1) {
+		pmm_hw_t v = a[w];
+		if (!v)
+			return 64;
+		return highest ? 63u - (uint32_t)__builtin_clzl(v) : (uint32_t)__builtin_ctzl(v);
+	}
+	pmm_hw_t lo = a[2 * w], hi = a[2 * w + 1];
+	if (!(lo | hi))
+		return 64;
+	if (highest)
+		return hi ? 63u - (uint32_t)__builtin_clzl(hi) : 31u - (uint32_t)__builtin_clzl(lo);
+	return lo ? (uint32_t)__builtin_ctzl(lo) : 32u + (uint32_t)__builtin_ctzl(hi);
+}
+
 static inline bool pmm_test(const struct pmm *p, unsigned k, uint32_t idx)
 {
-	return (pmm_bm(p)[p->orders[k].lvl_off[0] + (idx >> 6)] & pmm_bit(idx)) != 0;
+	return (pmm_level(p, k, 0)[idx / PMM_HW_BITS] & pmm_hbit(idx)) != 0;
 }
 
-/* The lock, unless the caller serialises (PMM_F_NOLOCK). */
-static inline void pmm_lock(struct pmm *p)
+/* The lock, unless the caller serialises (PMM_F_NOLOCK); returns whether
+ * it was taken, which is what pmm_unlock gets. */
+static inline bool pmm_lock(struct pmm *p)
 {
-	if (!(p->flags & PMM_F_NOLOCK))
+	bool take = !(p->flags & PMM_F_NOLOCK);
+	if (take)
 		mm_lock_acquire(&p->lock);
+	return take;
 }
 
-static inline void pmm_unlock(struct pmm *p)
+static inline void pmm_unlock(struct pmm *p, bool taken)
 {
-	if (!(p->flags & PMM_F_NOLOCK))
+	if (taken)
 		mm_lock_release(&p->lock);
 }
 
@@ -251,29 +299,33 @@ uint64_t pmm_metadata_size_efi(const void *descs, uint32_t n, uint32_t desc_size
 
 /* ---- bitmap hierarchy -------------------------------------------------------- */
 
+/* Set bit idx of level 0; each level above gets its bit when the word
+ * below turns non-zero. */
 static void pmm_bm_set(struct pmm *p, unsigned k, uint32_t idx)
 {
-	const struct pmm_order *o = &p->orders[k];
-	uint64_t *bm = pmm_bm(p);
-	for (uint32_t l = 0; l < o->levels; l++) {
-		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
-		uint64_t old = *w;
-		*w = old | pmm_bit(idx);
-		if (old)
+	uint32_t levels = p->orders[k].levels;
+	for (uint32_t l = 0; l < levels; l++) {
+		pmm_hw_t *a = pmm_level(p, k, l);
+		uint32_t h = idx / PMM_HW_BITS;
+		pmm_hw_t old = a[h];
+		a[h] = old | pmm_hbit(idx);
+		if (!pmm_word_zero(a, h, old))
 			return;
 		idx >>= 6;
 	}
 }
 
+/* Clear bit idx of level 0; each level above loses its bit when the word
+ * below turns zero. */
 static void pmm_bm_clear(struct pmm *p, unsigned k, uint32_t idx)
 {
-	const struct pmm_order *o = &p->orders[k];
-	uint64_t *bm = pmm_bm(p);
-	for (uint32_t l = 0; l < o->levels; l++) {
-		uint64_t *w = &bm[o->lvl_off[l] + (idx >> 6)];
-		uint64_t now = *w & ~pmm_bit(idx);
-		*w = now;
-		if (now)
+	uint32_t levels = p->orders[k].levels;
+	for (uint32_t l = 0; l < levels; l++) {
+		pmm_hw_t *a = pmm_level(p, k, l);
+		uint32_t h = idx / PMM_HW_BITS;
+		pmm_hw_t now = a[h] & ~pmm_hbit(idx);
+		a[h] = now;
+		if (!pmm_word_zero(a, h, now))
 			return;
 		idx >>= 6;
 	}
@@ -282,15 +334,11 @@ static void pmm_bm_clear(struct pmm *p, unsigned k, uint32_t idx)
 /* Lowest (or highest) free block index of order k; PMM_NONE if none. */
 static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
 {
-	const struct pmm_order *o = &p->orders[k];
-	const uint64_t *bm = pmm_bm(p);
 	uint32_t idx = 0;
-	for (uint32_t l = o->levels; l-- > 0;) {
-		uint64_t w = bm[o->lvl_off[l] + idx];
-		if (!w)
+	for (uint32_t l = p->orders[k].levels; l-- > 0;) {
+		uint32_t bit = pmm_word_pick(pmm_level(p, k, l), idx, highest);
+		if (bit == 64)
 			return PMM_NONE;
-		uint32_t bit = highest ? 63u - (uint32_t)__builtin_clzll(w)
-		                       : (uint32_t)__builtin_ctzll(w);
 		idx = idx * 64 + bit;
 	}
 	return idx;
@@ -302,9 +350,9 @@ static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
 static uint32_t pmm_bm_find_hinted(struct pmm *p, unsigned k)
 {
 	struct pmm_order *o = &p->orders[k];
-	uint64_t w = pmm_bm(p)[o->lvl_off[0] + o->hint];
-	if (w)
-		return o->hint * 64 + 63u - (uint32_t)__builtin_clzll(w);
+	uint32_t bit = pmm_word_pick(pmm_level(p, k, 0), o->hint, true);
+	if (bit != 64)
+		return o->hint * 64 + bit;
 	uint32_t idx = pmm_bm_find(p, k, true);
 	if (idx != PMM_NONE)
 		o->hint = idx >> 6;
@@ -429,7 +477,22 @@ static void pmm_pcp_flush_order(struct pmm *p, unsigned k, uint32_t keep)
 	for (uint32_t i = 0; i < keep; i++)
 		c[i] = c[n + i];
 	p->pcp_n[k] = (uint8_t)keep;
-	p->pcp_pages -= n << k;
+}
+
+/* Frames in all caches (the caches keep no running total: the common path
+ * then updates nothing but the cache itself). */
+static uint32_t pmm_pcp_pages(const struct pmm *p)
+{
+	uint32_t n = 0;
+	for (unsigned k = 0; k < PMM_PCP_ORDERS; k++)
+		n += (uint32_t)p->pcp_n[k] << k;
+	return n;
+}
+
+/* Frames in allocated blocks: managed frames that are not free. */
+static uint32_t pmm_alloc_pages(const struct pmm *p)
+{
+	return p->managed_pages - p->buddy_pages - pmm_pcp_pages(p);
 }
 
 static void pmm_pcp_flush(struct pmm *p)
@@ -444,9 +507,7 @@ static inline uint32_t pmm_pcp_pop(struct pmm *p, unsigned k)
 {
 	if (k >= PMM_PCP_ORDERS || p->pcp_n[k] == 0)
 		return PMM_NONE;
-	uint32_t pfn = p->pcp[pmm_pcp_base(k) + --p->pcp_n[k]];
-	p->pcp_pages -= 1u << k;
-	return pfn;
+	return p->pcp[pmm_pcp_base(k) + --p->pcp_n[k]];
 }
 
 /* Does a freed block of order k at pfn go to a cache? Blocks below 16 MiB
@@ -460,9 +521,10 @@ static inline bool pmm_pcp_wants(const struct pmm *p, uint32_t pfn, unsigned k)
 /* Park a block in its cache, which has room. */
 static inline void pmm_pcp_put(struct pmm *p, uint32_t pfn, unsigned k)
 {
+	uint32_t n = p->pcp_n[k];
+	p->pcp[pmm_pcp_base(k) + n] = pfn;
+	p->pcp_n[k] = (uint8_t)(n + 1);
 	pmm_state(p)[pfn] = (uint8_t)(FS_CACHED | k);
-	p->pcp[pmm_pcp_base(k) + p->pcp_n[k]++] = pfn;
-	p->pcp_pages += 1u << k;
 }
 
 /* Park a freed block in its cache if it wants it, first giving half the
@@ -642,6 +704,7 @@ struct pmm *pmm_init(void *mem, uint64_t mem_size, paddr_t mem_pa,
 	pmm_init_states(p, map, n, usable_mask);
 	pmm_apply_policy(p);
 	pmm_init_free(p, map, n, usable_mask);
+	p->managed_pages = p->buddy_pages;
 	p->above_4g_bytes = memmap_mask_bytes(map, n, usable_mask, PADDR_4G, ~(uint64_t)0);
 	return p;
 }
@@ -718,14 +781,11 @@ void pmm_set_memmap_stats(struct pmm *p, const struct memmap_stats *st)
 const struct memmap_stats *pmm_memmap_stats(const struct pmm *p) { return &p->mstats; }
 void pmm_set_flags(struct pmm *p, uint32_t flags)
 {
-	uint32_t old = p->flags;
-	pmm_lock(p);
+	bool locked = pmm_lock(p);
 	p->flags = flags;
 	if (flags & PMM_F_NOCACHE)
 		pmm_pcp_flush(p);
-	p->flags = old;
-	pmm_unlock(p);
-	p->flags = flags;
+	pmm_unlock(p, locked);
 }
 paddr_t pmm_metadata_pa(const struct pmm *p) { return p->mem_pa; }
 uint64_t pmm_metadata_bytes(const struct pmm *p) { return p->size; }
@@ -757,27 +817,25 @@ static uint32_t pmm_alloc_locked(struct pmm *p, unsigned order, unsigned flags)
 	uint32_t pfn = flags ? PMM_NONE : pmm_pcp_pop(p, order);
 	if (pfn != PMM_NONE) {
 		pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
-		p->alloc_pages += 1u << order;
 		return pfn;
 	}
 	pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
 	            : pmm_buddy_alloc(p, order);
-	if (pfn == PMM_NONE && p->pcp_pages) {
+	if (pfn == PMM_NONE && pmm_pcp_pages(p)) {
 		pmm_pcp_flush(p);
 		pfn = flags ? pmm_buddy_alloc_zone(p, order, pmm_zone_limit(p, flags))
 		            : pmm_buddy_alloc(p, order);
 	}
-	if (pfn != PMM_NONE) {
+	if (pfn != PMM_NONE)
 		pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
-		p->alloc_pages += 1u << order;
-	}
 	return pfn;
 }
 
 /* Everything but a cache hit, with the lock held; releases it. Out of line
  * so that the common path (a cache hit) stays a few instructions. */
 static __attribute__((noinline)) paddr_t pmm_alloc_slow(struct pmm *p, unsigned order,
-                                                        unsigned flags, int *err, uintptr_t caller)
+                                                        unsigned flags, int *err, uintptr_t caller,
+                                                        bool locked)
 {
 	int e = 0;
 	paddr_t pa = PADDR_NONE;
@@ -792,32 +850,36 @@ static __attribute__((noinline)) paddr_t pmm_alloc_slow(struct pmm *p, unsigned 
 	}
 	if (e == -MM_ENOMEM)
 		p->alloc_failures++;
-	pmm_unlock(p);
+	pmm_unlock(p, locked);
 	if (err)
 		*err = e;
 	return pa;
 }
 
-/* The common case: a normal request of a cached order with its cache not
- * empty (lock held). PMM_NONE if that is not the case. */
-static inline uint32_t pmm_alloc_cached(struct pmm *p, unsigned order, unsigned flags)
+/* The common case: a normal request of a cached order whose cache is not
+ * empty (lock held): take its top block into *pfn. */
+static inline bool pmm_alloc_cached(struct pmm *p, unsigned order, unsigned flags,
+                                    uint32_t *pfn)
 {
-	if (__builtin_expect(flags != 0 || order >= PMM_PCP_ORDERS || p->pcp_n[order] == 0, 0))
-		return PMM_NONE;
-	uint32_t pfn = p->pcp[pmm_pcp_base(order) + --p->pcp_n[order]];
-	p->pcp_pages -= 1u << order;
-	pmm_state(p)[pfn] = (uint8_t)(FS_HEAD | order);
-	p->alloc_pages += 1u << order;
-	return pfn;
+	if (__builtin_expect(flags != 0 || order >= PMM_PCP_ORDERS, 0))
+		return false;
+	uint32_t n = p->pcp_n[order];
+	if (__builtin_expect(n == 0, 0))
+		return false;
+	uint32_t f = p->pcp[pmm_pcp_base(order) + n - 1];
+	p->pcp_n[order] = (uint8_t)(n - 1);
+	pmm_state(p)[f] = (uint8_t)(FS_HEAD | order);
+	*pfn = f;
+	return true;
 }
 
 paddr_t pmm_alloc_err(struct pmm *p, unsigned order, unsigned flags, int *err)
 {
-	pmm_lock(p);
-	uint32_t pfn = pmm_alloc_cached(p, order, flags);
-	if (pfn == PMM_NONE)
-		return pmm_alloc_slow(p, order, flags, err, MM_CALLER());
-	pmm_unlock(p);
+	uint32_t pfn;
+	bool locked = pmm_lock(p);
+	if (!pmm_alloc_cached(p, order, flags, &pfn))
+		return pmm_alloc_slow(p, order, flags, err, MM_CALLER(), locked);
+	pmm_unlock(p, locked);
 	if (err)
 		*err = 0;
 	return pfn_to_pa(pfn);
@@ -825,11 +887,11 @@ paddr_t pmm_alloc_err(struct pmm *p, unsigned order, unsigned flags, int *err)
 
 paddr_t pmm_alloc(struct pmm *p, unsigned order, unsigned flags)
 {
-	pmm_lock(p);
-	uint32_t pfn = pmm_alloc_cached(p, order, flags);
-	if (pfn == PMM_NONE)
-		return pmm_alloc_slow(p, order, flags, NULL, MM_CALLER());
-	pmm_unlock(p);
+	uint32_t pfn;
+	bool locked = pmm_lock(p);
+	if (!pmm_alloc_cached(p, order, flags, &pfn))
+		return pmm_alloc_slow(p, order, flags, NULL, MM_CALLER(), locked);
+	pmm_unlock(p, locked);
 	return pfn_to_pa(pfn);
 }
 
@@ -890,21 +952,20 @@ static int pmm_free_check(const struct pmm *p, paddr_t pa, unsigned order)
 /* A free that is not a plain cache push: an error, a full cache, or a
  * block that goes back to the bitmaps. Lock held; releases it. */
 static __attribute__((noinline)) int pmm_free_slow(struct pmm *p, paddr_t pa, unsigned order,
-                                                   uintptr_t caller)
+                                                   uintptr_t caller, bool locked)
 {
 	int e = pmm_free_check(p, pa, order);
 	if (e) {
 		e = pmm_fail(p, e, "free", pa, order, caller);
-		pmm_unlock(p);
+		pmm_unlock(p, locked);
 		return e;
 	}
 	uint32_t pfn = pa_to_pfn(pa);
-	p->alloc_pages -= 1u << order;
 	if (!pmm_pcp_push(p, pfn, order)) {
 		pmm_state(p)[pfn] = FS_FREE;
 		pmm_buddy_free(p, pfn, order);
 	}
-	pmm_unlock(p);
+	pmm_unlock(p, locked);
 	return 0;
 }
 
@@ -921,13 +982,11 @@ static inline bool pmm_free_cacheable(const struct pmm *p, paddr_t pa, unsigned 
 
 int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
 {
-	pmm_lock(p);
+	bool locked = pmm_lock(p);
 	if (__builtin_expect(!pmm_free_cacheable(p, pa, order), 0))
-		return pmm_free_slow(p, pa, order, MM_CALLER());
-	uint32_t pfn = pa_to_pfn(pa);
-	p->alloc_pages -= 1u << order;
-	pmm_pcp_put(p, pfn, order);
-	pmm_unlock(p);
+		return pmm_free_slow(p, pa, order, MM_CALLER(), locked);
+	pmm_pcp_put(p, pa_to_pfn(pa), order);
+	pmm_unlock(p, locked);
 	return 0;
 }
 
@@ -1086,28 +1145,31 @@ static int pmm_range_op(struct pmm *p, paddr_t start, paddr_t end, enum pmm_rop 
 	for (uint32_t w = ALIGN_DOWN(s, PMM_WIN); w < e; w += PMM_WIN)
 		done += pmm_range_apply_window(p, w, s > w ? s : w,
 		                               e < w + PMM_WIN ? e : w + PMM_WIN, op);
-	if (op == PMM_ROP_RESERVE)
+	if (op == PMM_ROP_RESERVE) {
 		p->reserved_pages += done;
-	else
+		p->managed_pages -= done;
+	} else {
 		p->reserved_pages -= done;
+		p->managed_pages += done;
+	}
 	return (int)done;
 }
 
 int pmm_reserve(struct pmm *p, paddr_t start, paddr_t end)
 {
 	uintptr_t caller = MM_CALLER();
-	pmm_lock(p);
+	bool locked = pmm_lock(p);
 	int r = pmm_range_op(p, start, end, PMM_ROP_RESERVE, caller);
-	pmm_unlock(p);
+	pmm_unlock(p, locked);
 	return r;
 }
 
 int pmm_release_range(struct pmm *p, paddr_t start, paddr_t end)
 {
 	uintptr_t caller = MM_CALLER();
-	pmm_lock(p);
+	bool locked = pmm_lock(p);
 	int r = pmm_range_op(p, start, end, PMM_ROP_RELEASE, caller);
-	pmm_unlock(p);
+	pmm_unlock(p, locked);
 	return r;
 }
 
@@ -1115,7 +1177,7 @@ int pmm_release_range(struct pmm *p, paddr_t start, paddr_t end)
 
 uint32_t pmm_free_pages(const struct pmm *p)
 {
-	return p->buddy_pages + p->pcp_pages;
+	return p->buddy_pages + pmm_pcp_pages(p);
 }
 
 /* Order of the largest cached block (the bitmaps are empty), or ~0. */
@@ -1131,10 +1193,10 @@ void pmm_get_stats(const struct pmm *p, struct pmm_stats *st)
 {
 	mm_memset(st, 0, sizeof(*st));
 	st->free_pages = pmm_free_pages(p);
-	st->allocated_pages = p->alloc_pages;
-	st->managed_pages = st->free_pages + p->alloc_pages;
+	st->allocated_pages = pmm_alloc_pages(p);
+	st->managed_pages = p->managed_pages;
 	st->reserved_pages = p->reserved_pages;
-	st->cached_pages = p->pcp_pages;
+	st->cached_pages = pmm_pcp_pages(p);
 	for (unsigned k = 0; k < PMM_ORDERS; k++)
 		st->free_blocks[k] = p->orders[k].free_blocks;
 	st->largest_free_order = p->nonempty ? 31u - (uint32_t)__builtin_clz(p->nonempty)
@@ -1297,10 +1359,8 @@ static void pmm_check_pcp(const struct pmm *p, struct pmm_chk *c)
 	}
 	for (unsigned k = 0; k < PMM_PCP_ORDERS; k++)
 		pages += pmm_check_pcp_order(p, k, c);
-	if (pages != p->pcp_pages)
-		pmm_chk_fail(c, "cache entries != pcp_pages", pages, p->pcp_pages);
-	if (c->cached != p->pcp_pages)
-		pmm_chk_fail(c, "cached frames != pcp_pages", c->cached, p->pcp_pages);
+	if (c->cached != pages)
+		pmm_chk_fail(c, "cached frames != cache entries", c->cached, pages);
 }
 
 static bool pmm_check_header(const struct pmm *p, struct pmm_chk *c)
@@ -1325,8 +1385,8 @@ uint32_t pmm_check(const struct pmm *p, bool verbose)
 		pmm_chk_fail(&c, "buddy_pages wrong", c.free_pages, p->buddy_pages);
 	pmm_check_windows(p, &c);
 	pmm_check_pcp(p, &c);
-	if (c.alloc_pages != p->alloc_pages)
-		pmm_chk_fail(&c, "alloc_pages wrong", c.alloc_pages, p->alloc_pages);
+	if (c.alloc_pages + c.free_pages + c.cached != p->managed_pages)
+		pmm_chk_fail(&c, "managed_pages wrong", c.alloc_pages, p->managed_pages);
 	if (c.reserved != p->reserved_pages || c.self != p->self_pages || c.hole != p->hole_pages)
 		pmm_chk_fail(&c, "reserved/self/hole counts wrong", c.reserved, p->reserved_pages);
 	if (pmm_state(p)[0] != FS_HOLE)

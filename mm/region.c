@@ -39,7 +39,10 @@
  * Fault path (region_fault): tree lookup -> page state -> RESERVED: frame
  * from the PMM, arch_map, arch_zero_page, state COMMITTED, return 0 (the CPU
  * retries the access). Anything else is an error value; the caller prints
- * region_fault_report() (address, access, region, cause) and stops.
+ * region_fault_report() (address, access, region, cause) and stops. A
+ * REGION_NOLAZY region (region-meta, the slab heap) is never committed by
+ * fault: its reserved pages are ones its owner has not committed or has
+ * given back, so a touch is a stray access (-MM_ENOTALLOC), not a demand.
  *
  * Frames and page tables are returned in one place: release_pages().
  * Locking: one lock; public functions take it, static ones assume it held.
@@ -59,7 +62,8 @@
 #define POOL_MAX_SHIFT    18u          /* 256 KiB objects (maps of 1M pages) */
 #define POOL_CLASSES      (POOL_MAX_SHIFT + 1u)
 #define REGION_MAX_PAGES  (1u << 20)   /* 4 GiB: map fits the largest class */
-#define CREATE_FLAGS      (REGION_WRITE | REGION_GUARD | REGION_COMMIT | REGION_NOCACHE | REGION_WTHRU)
+#define CREATE_FLAGS      (REGION_WRITE | REGION_GUARD | REGION_COMMIT | REGION_NOCACHE | REGION_WTHRU | \
+                           REGION_NOLAZY)
 
 struct region {
 	struct vmem_rb node;          /* range tree node: lo = span start, pages = span pages */
@@ -451,7 +455,7 @@ static int meta_setup(vaddr_t va_lo, vaddr_t va_hi)
 	struct region *m = &rs.meta;
 	m->node.lo = va_hi - pages * PAGE_SIZE;
 	m->node.pages = pages;
-	m->flags = REGION_WRITE;
+	m->flags = REGION_WRITE | REGION_NOLAZY;   /* the pool commits explicitly, never by fault */
 	m->magic = REGION_MAGIC;
 	m->map = rs.meta_map;
 	m->map_cap = META_MAX_PAGES;
@@ -873,8 +877,8 @@ static int fault_locked(vaddr_t va, uint32_t access)
 	default:
 		if ((access & REGION_FAULT_WRITE) && !(r->flags & REGION_WRITE))
 			return -MM_EEXIST;
-		if (r == &rs.meta)
-			return -MM_ENOENT;            /* the pool commits explicitly, never by fault */
+		if (r->flags & REGION_NOLAZY)
+			return -MM_ENOTALLOC;         /* committed only by its owner (region-meta, heap) */
 		return commit_page(r, i);
 	}
 }
@@ -899,6 +903,7 @@ static const char *fault_cause(int err)
 	case MM_ERANGE:    return "outside every region and the arena";
 	case MM_ENOENT:    return "unallocated page";
 	case MM_ERESERVED: return "guard page";
+	case MM_ENOTALLOC: return "uncommitted page (the region commits explicitly: use after free?)";
 	case MM_EEXIST:    return "write to a read-only page";
 	case MM_ENOMEM:    return "out of physical memory";
 	case MM_ECORRUPT:  return "committed page not mapped (corrupt)";
@@ -933,12 +938,13 @@ void region_fault_report(vaddr_t va, uint32_t access, int err)
 
 static void dump_one(const struct region *r, void *arg)
 {
-	char fl[6] = "-----";
+	char fl[7] = "------";
 	if (r->flags & REGION_WRITE) fl[0] = 'w';
 	if (rguard(r)) fl[1] = 'g';
 	if (r->flags & REGION_FIXED) fl[2] = 'a';
 	if (r->flags & REGION_PHYS) fl[3] = 'p';
 	if (r->flags & (REGION_NOCACHE | REGION_WTHRU)) fl[4] = 'c';
+	if (r->flags & REGION_NOLAZY) fl[5] = 'x';
 	mm_printf("  %-20s 0x%08x-0x%08x %s %8u %8u %5u\n", r->name, r->node.lo, span_end(r), fl,
 	          r->committed, r->reserved, r->node.pages - r->committed - r->reserved);
 	(*(uint32_t *)arg)++;
@@ -953,7 +959,7 @@ void region_dump(void)
 	}
 	mm_printf("region table: arena 0x%08x-0x%08x, %u free pages in %u spans\n",
 	          rs.arena.lo, rs.arena.hi, rs.arena.free_pages, rs.arena.nfree);
-	mm_printf("  %-20s %-21s %s %8s %8s %5s\n", "name", "range", "flags", "commit", "reserve", "guard");
+	mm_printf("  %-20s %-21s %-6s %8s %8s %5s\n", "name", "range", "flags", "commit", "reserve", "guard");
 	region_foreach(dump_one, &n);
 	mm_printf("  %u regions, %u pages committed (%u owned), %u reserved, %u page tables\n", n,
 	          rs.committed_owned + rs.committed_fixed, rs.committed_owned, rs.reserved,

@@ -53,7 +53,10 @@ struct kmem_page_source {
 	void *priv;                      /* the source's own state */
 };
 
-/* Production source: one region of the region VMM (mm/kmem_region.c). */
+/* Production source: one region of the region VMM (mm/kmem_region.c),
+ * named KMEM_REGION_NAME, created REGION_NOLAZY: a touch of a page the heap
+ * has not committed (or has given back) faults and is reported. */
+#define KMEM_REGION_NAME "heap"
 struct region;
 struct kmem_region_source {
 	struct kmem_page_source ps;      /* what kmem_init takes */
@@ -105,6 +108,10 @@ void *kmem_cache_alloc(struct kmem_cache *c, uint32_t kmflags);
 void kmem_cache_free(struct kmem_cache *c, void *obj);
 int kmem_cache_destroy(struct kmem_cache *c);         /* -MM_EBUSY while objects live */
 uint32_t kmem_cache_shrink(struct kmem_cache *c);      /* frees empty slabs; pages freed */
+/* Memory pressure: every cache's magazine flushed and every empty slab (the
+ * reserves) given back; pages freed. The heap calls it itself when the page
+ * source cannot commit a run, before an allocation returns NULL. */
+uint32_t kmem_reap(void);
 const char *kmem_cache_name(const struct kmem_cache *c);
 uint32_t kmem_cache_size(const struct kmem_cache *c);  /* usable bytes per object */
 
@@ -134,6 +141,8 @@ struct kmem_cache_stats {
 	uint32_t slabs_full;            /* slabs with every object allocated */
 	uint32_t slabs_partial;         /* slabs with some objects allocated */
 	uint32_t slabs_empty;           /* slabs kept with no object allocated */
+	uint32_t slabs_peak;            /* recent peak of slabs in use (sizes the reserve) */
+	uint32_t reserve_max;           /* most empty slabs the cache keeps */
 	uint64_t bytes_held;            /* slab pages held, bytes */
 	uint64_t allocs;                /* allocations since creation */
 	uint64_t frees;                 /* frees since creation */
@@ -151,6 +160,8 @@ struct kmem_stats {
 	uint32_t caches;                /* caches existing */
 	uint64_t slab_bytes_live;       /* bytes of live slab objects (object size) */
 	uint32_t errors_reported;       /* kmem_report calls so far */
+	uint32_t reaps;                 /* kmem_reap calls (memory pressure) */
+	uint32_t reaped_pages;          /* pages kmem_reap gave back */
 };
 void kmem_get_stats(struct kmem_stats *st);
 

@@ -6,7 +6,9 @@
  * unallocated, reserved (not yet backed), committed (backed by a frame) or a
  * guard page; the state lives in a 2-bit map per region. Reserved pages are
  * committed on first touch by the page-fault handler (region_fault) or
- * explicitly by region_commit. Frames of created regions come from the PMM
+ * explicitly by region_commit; in a REGION_NOLAZY region only by
+ * region_commit (a touch of a reserved page there is refused and reported,
+ * which is how the slab heap catches writes to pages it gave back). Frames of created regions come from the PMM
  * and go back to it on decommit/destroy; adopted and physical regions map
  * frames the region layer does not own. See docs/vmm.md.
  *
@@ -37,6 +39,9 @@ struct pmm;
 #define REGION_NOCACHE    0x10u   /* MMIO */
 #define REGION_WTHRU      0x20u   /* write-through (framebuffer) */
 #define REGION_PHYS       0x40u   /* set on region_create_phys regions (frames not owned) */
+#define REGION_NOLAZY     0x80u   /* no lazy commit: reserved pages are committed only by
+                                   * region_commit; a touch of one (e.g. through a dangling
+                                   * pointer into decommitted pages) is refused (-MM_ENOTALLOC) */
 
 /* Page states (2 bits each in the region's page map). */
 enum region_page_state {
@@ -94,7 +99,8 @@ int region_grow(struct region *r, uint32_t new_size);
 int region_commit(struct region *r, vaddr_t va, uint32_t npages);
 
 /* Give committed pages back (frames to the PMM); they become reserved again
- * and a later touch commits a fresh zeroed page. */
+ * and a later touch commits a fresh zeroed page -- or, in a REGION_NOLAZY
+ * region, faults (reported) until region_commit takes them again. */
 int region_decommit(struct region *r, vaddr_t va, uint32_t npages);
 
 /* The region whose span (guards included) contains va, or NULL. O(log n). */
@@ -148,6 +154,8 @@ void region_dump(void);
  *   -MM_ERANGE     outside every region and outside the arena
  *   -MM_ENOENT     unallocated page: free arena space, no region
  *   -MM_ERESERVED  guard page
+ *   -MM_ENOTALLOC  reserved page of a REGION_NOLAZY region (not committed by
+ *                  its owner: decommitted or never handed out)
  *   -MM_EEXIST     protection violation on a committed page (write to read-only)
  *   -MM_ENOMEM     out of physical memory (frame or page table) for a lazy commit
  * and the caller calls region_fault_report and stops. */

@@ -11,6 +11,13 @@
  *                       purpose: the heap must stop with a report (a panic
  *                       the test catches) naming the error, the cache and
  *                       the caller
+ *   kmem_freed_page_fault a write through a dangling pointer into a freed
+ *                       large block: the heap region commits only
+ *                       explicitly, so the page fault is refused (the
+ *                       region layer reports address, access, region
+ *                       'heap'), the test catches it, nothing was
+ *                       committed behind the heap, and the heap then
+ *                       hands the page out again
  *
  * Before the region layer is up (vm_init not called yet) there is no heap
  * to test; the tests say so and pass. Once vm_init has run, the heap must
@@ -380,3 +387,56 @@ static void test_kmem_debug_freelist(struct ktest_ctx *t)
 	KT_EXPECT_EQ(t, kmem_cache_destroy(c), 0);
 }
 KTEST(kmem_debug_freelist, test_kmem_debug_freelist);
+
+/* ---- stray writes to pages the heap gave back ------------------------------------------ */
+
+static void test_kmem_freed_page_fault(struct ktest_ctx *t)
+{
+	if (!kmem_test_ready(t))
+		return;
+	uint8_t *p = kmalloc(3 * PAGE_SIZE, KM_NORMAL);
+	KT_EXPECT(t, p != NULL, "kmalloc(3 pages) failed");
+	if (!p)
+		return;
+	mm_memset(p, 0x3c, 3 * PAGE_SIZE);
+	volatile uint32_t *stray = (volatile uint32_t *)(p + PAGE_SIZE + 40);
+	vaddr_t va = (vaddr_t)(uintptr_t)stray;
+	struct region *r = region_lookup(va);
+	KT_EXPECT(t, r && msg_has(region_name(r), KMEM_REGION_NAME), "block not in region '%s'",
+	          KMEM_REGION_NAME);
+	KT_EXPECT(t, r && (region_flags(r) & REGION_NOLAZY), "heap region commits lazily");
+	kfree(p);
+	KT_EXPECT_EQ(t, region_page_state(va), REGION_PAGE_RESERVED);
+	struct region_stats s0, s1;
+	region_get_stats(&s0);
+	if (ktest_expect_fault(KTEST_FAULT_PAGE) == 0) {
+		*stray = 0xdeadbeefu;   /* use after free: must fault, not commit a page */
+		ktest_expect_done();
+		KT_EXPECT(t, 0, "write to freed heap page 0x%08x was not caught", va);
+	} else {
+		ktest_expect_done();
+		KT_EXPECT_EQ(t, ktest_fault_caught(), KTEST_FAULT_PAGE);
+		KT_EXPECT_EQ(t, ktest_fault_addr(), va);
+	}
+	region_get_stats(&s1);
+	KT_EXPECT_EQ(t, s1.faults_refused, s0.faults_refused + 1);
+	KT_EXPECT_EQ(t, s1.committed_owned, s0.committed_owned);
+	KT_EXPECT_EQ(t, region_page_state(va), REGION_PAGE_RESERVED);
+	KT_EXPECT_EQ(t, kmem_check(true), 0);
+	/* the heap hands the page out again (committed explicitly): take
+	 * single pages until one is the stray page, then free them all */
+	static void *pages[1024];
+	uint32_t n = 0;
+	bool reused = false;
+	while (n < 1024 && !reused && (pages[n] = kmalloc(PAGE_SIZE, KM_NORMAL)) != NULL)
+		reused = (vaddr_t)(uintptr_t)pages[n++] == (va & ~(vaddr_t)PAGE_MASK);
+	KT_EXPECT(t, reused, "page 0x%08x not handed out again in %u pages", va, n);
+	if (reused) {
+		*stray = 0x600df00du;
+		KT_EXPECT_EQ(t, *stray, 0x600df00du);
+	}
+	while (n)
+		kfree(pages[--n]);
+	KT_EXPECT_EQ(t, kmem_check(true), 0);
+}
+KTEST(kmem_freed_page_fault, test_kmem_freed_page_fault);

@@ -11,9 +11,12 @@
  *   3. random mixed orders (1..64 pages) churn over 1 GiB, ns per operation
  *   4. init from a 4 GiB map, microseconds per GiB
  *   5. flat cost: figures 1 (buddy path) and 3 on 256 MiB vs 4 GiB
- * The PMM's order-0 cache serves figure 1 and 2 pairs; "buddy path" rows
- * switch it off (PMM_F_NOCACHE) to show the bitmap hierarchy's own cost.
- * Default rows take the PMM's lock (host: an out-of-line re-entry check).
+ * The PMM's free-block caches serve most figure 1-3 operations; "buddy
+ * path" and "no caches" rows switch them off (PMM_F_NOCACHE) to show the
+ * bitmap hierarchy's own cost. Default rows take the PMM's lock (host: an
+ * inline re-entry check, include/mmboot/mm_lock_host.h). The churn's random
+ * numbers are drawn before the clock starts. The -m32 build is compiled
+ * like the kernel stage: no PIC/PIE (mk/area-pmm.mk).
  * Times are CPU time of the thread (CLOCK_THREAD_CPUTIME_ID), so that the
  * other work on a shared machine does not inflate them; printed, never
  * asserted.
@@ -51,13 +54,20 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static uint64_t rng;
-static inline uint32_t rnd(void)
+/* The churn's random numbers are drawn before the clock starts (the same
+ * sequence for every run and every allocator): the timed loop reads one
+ * word per operation instead of running the generator. */
+static uint32_t churn_rnd[CHURN_OPS];
+
+static void churn_rnd_fill(uint64_t seed)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 11);
+	uint64_t rng = seed;
+	for (uint32_t i = 0; i < CHURN_OPS; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		churn_rnd[i] = (uint32_t)(rng >> 11);
+	}
 }
 
 /* ---- baseline: first-fit bitmap ------------------------------------------ */
@@ -175,13 +185,12 @@ static void fragment_ff(struct ff *f)
 
 static struct { uint32_t pfn, order; } live[LIVE];
 
-static double pmm_churn(struct pmm *p, uint64_t seed)
+static double pmm_churn(struct pmm *p)
 {
 	uint32_t n = 0;
-	rng = seed;
 	double t0 = now_ns();
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
-		uint32_t r = rnd();
+		uint32_t r = churn_rnd[i];
 		if (n == LIVE || (n && (r & 1))) {
 			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			pmm_free(p, (paddr_t)live[k].pfn << 12, live[k].order);
@@ -203,13 +212,12 @@ static double pmm_churn(struct pmm *p, uint64_t seed)
 	return t;
 }
 
-static double ff_churn(struct ff *f, uint64_t seed)
+static double ff_churn(struct ff *f)
 {
 	uint32_t n = 0;
-	rng = seed;
 	double t0 = now_ns();
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
-		uint32_t r = rnd();
+		uint32_t r = churn_rnd[i];
 		if (n == LIVE || (n && (r & 1))) {
 			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			ff_free(f, live[k].pfn, 1u << live[k].order);
@@ -232,8 +240,8 @@ static double ff_churn(struct ff *f, uint64_t seed)
 }
 
 /* The churn loop with an allocator that does nothing (a bump counter behind
- * a call): what the loop itself costs (random numbers, unpredictable
- * alloc/free branch, the live table). */
+ * a call): what the loop itself costs (reading the precomputed random
+ * numbers, the unpredictable alloc/free branch, the live table). */
 static uint32_t null_next;
 __attribute__((noinline)) static uint32_t null_alloc(uint32_t n)
 {
@@ -246,13 +254,12 @@ __attribute__((noinline)) static void null_free(uint32_t x, uint32_t n)
 	__asm__ volatile("" : : "r"(x), "r"(n) : "memory");
 }
 
-static double null_churn(uint64_t seed)
+static double null_churn(void)
 {
 	uint32_t n = 0;
-	rng = seed;
 	double t0 = now_ns();
 	for (uint32_t i = 0; i < CHURN_OPS; i++) {
-		uint32_t r = rnd();
+		uint32_t r = churn_rnd[i];
 		if (n == LIVE || (n && (r & 1))) {
 			uint32_t k = (uint32_t)(((uint64_t)(r >> 1) * n) >> 31);   /* [0, n) without a division */
 			null_free(live[k].pfn, 1u << live[k].order);
@@ -335,7 +342,12 @@ static double fig_frag_nc(struct pmm *p, uint64_t bytes)
 	pmm_set_flags(p, PMM_F_NOCACHE | PMM_F_NOLOCK);
 	return pmm_pairs(p);
 }
-static double fig_churn(struct pmm *p, uint64_t bytes) { return pmm_churn(p, 0x1234567ull); }
+static double fig_churn(struct pmm *p, uint64_t bytes) { return pmm_churn(p); }
+static double fig_churn_nc(struct pmm *p, uint64_t bytes)
+{
+	pmm_set_flags(p, PMM_F_NOCACHE);
+	return pmm_churn(p);
+}
 
 struct job {                          /* one benchmark configuration */
 	pmm_fig fig;                      /* PMM figure, or NULL for the baseline */
@@ -360,7 +372,7 @@ static double ff_once(int kind, uint64_t bytes)
 	ff_init(&f, (uint32_t)(bytes >> 12));
 	if (kind == FF_FRAG)
 		fragment_ff(&f);
-	double t = kind == FF_CHURN ? ff_churn(&f, 0x1234567ull) : ff_pairs(&f);
+	double t = kind == FF_CHURN ? ff_churn(&f) : ff_pairs(&f);
 	free(f.bits);
 	return t;
 }
@@ -403,6 +415,15 @@ static void row_vs_base(const char *what, pmm_fig fig, int kind, uint64_t bytes,
 	row(what, ma, mb, unit, target);
 }
 
+/* Median of REPS runs of one PMM figure alone. */
+static double pmm_median(pmm_fig fig, uint64_t bytes)
+{
+	double v[REPS];
+	for (int r = 0; r < REPS; r++)
+		v[r] = pmm_once(fig, bytes);
+	return median(v, REPS);
+}
+
 /* Ratio of one figure on 4 GiB to 256 MiB, runs interleaved. */
 static double flat(pmm_fig fig, double *small, double *big)
 {
@@ -418,6 +439,7 @@ int main(void)
 	printf("# speedup = baseline time / buddy time (> 1: the buddy is faster)\n");
 	printf("%-52s %9s %9s %8s  %-6s %s\n", "figure", "buddy", "baseline", "speedup", "unit", "target");
 	uint64_t G1 = 1ull << 30;
+	churn_rnd_fill(0x1234567ull);
 	for (int w = 0; w < 20; w++)       /* warm up: caches, frequency */
 		pmm_once(fig_pair, G1);
 	row_vs_base("order-0 alloc+free pair, 1 GiB", fig_pair, FF_PAIR, G1, "ns", "<= 10");
@@ -430,10 +452,11 @@ int main(void)
 	paired(&cj, &cf, &c1, &cb);
 	row("mixed orders 1..64 pages churn, 1 GiB", c1, cb, "ns/op", "<= 20");
 	for (int r = 0; r < REPS; r++)
-		hv[r] = null_churn(0x1234567ull);
+		hv[r] = null_churn();
 	double harness = median(hv, REPS);
 	row("  of which the loop itself (null allocator)", harness, 0, "ns/op", "");
 	row("  churn net of the loop", c1 - harness, 0, "ns/op", "");
+	row("  the same, no caches (PMM_F_NOCACHE)", pmm_median(fig_churn_nc, G1), 0, "ns/op", "");
 	uint64_t meta;
 	uint32_t managed;
 	double init = init_us_per_gib(&meta, &managed);

@@ -14,8 +14,8 @@
  *   - PMM frames in use since start-up == owned committed pages (regions +
  *     the layer's own pool) + page tables created since start-up;
  *   - a read returns the byte last written (0 for a fresh page);
- *   - faults on guard pages / outside regions / writes to read-only regions
- *     are refused with the documented error; -MM_ENOMEM only when the PMM is
+ *   - faults on guard pages / outside regions / writes to read-only regions /
+ *     reserved pages of REGION_NOLAZY regions are refused with the documented error; -MM_ENOMEM only when the PMM is
  *     (nearly) empty.
  */
 #include <stdint.h>
@@ -64,7 +64,7 @@ static void op_create(uint8_t a, uint8_t b, uint8_t c)
 		return;
 	uint32_t pages = (c & 0x80) ? 1u + (uint32_t)b * 16u : 1u + (b & 63u);
 	uint32_t flags = (c & 1 ? REGION_WRITE : 0) | (c & 2 ? REGION_GUARD : 0) |
-	                 ((c & 0x1c) == 0x1c ? REGION_COMMIT : 0);
+	                 ((c & 0x1c) == 0x1c ? REGION_COMMIT : 0) | ((c & 0x60) == 0x60 ? REGION_NOLAZY : 0);
 	struct region *r = region_create(pages * PAGE_SIZE, flags, "fz");
 	if (!r) {
 		if (pmm_free_pages(mmu_sim_pmm()) > 3 + pages + pages / 1024)
@@ -166,6 +166,8 @@ static int expected_refusal(const struct mslot *s, uint32_t i, bool write)
 		return -MM_ERESERVED;
 	if (write && !(s->flags & REGION_WRITE))
 		return -MM_EEXIST;
+	if (s->st[i] == 0 && (s->flags & REGION_NOLAZY))
+		return -MM_ENOTALLOC;    /* reserved page of a region that commits explicitly */
 	return 0;
 }
 

@@ -30,9 +30,9 @@ trap 'rm -rf "$tmp"; echo "1..$n"' EXIT
 # a private, working copy of a program that other people's `make` may be
 # relinking right now: copy, check that it runs, retry for up to a minute
 stable_copy() {  # stable_copy SRC DST TESTCMD...
-	local src=$1 dst=$2 i
+	local src=$1 dst=$2 _
 	shift 2
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
 			return 0
 		fi
@@ -74,4 +74,5 @@ for _ in $(seq 1 30); do
 	sleep 1
 done
 EFI=$tmp/BOOTX64.EFI
-machine=QEMU_Standard_PC_Q35_ICH9_2009
+# shellcheck disable=SC2034  # used by the tests that source this
+machine=QEMU_Standard_PC_Q35_ICH9_2009  # the name part QEMU's SMBIOS gives

@@ -4,7 +4,10 @@
  * (tests/host/mmu_sim.c): slabs and large blocks become committed region
  * pages whose frames come from the PMM, and everything freed goes back --
  * the region layer's committed count and the PMM's used frames return to
- * their starting values.
+ * their starting values. The heap region is REGION_NOLAZY: a touch of a page
+ * the heap gave back (freed large block, released slab) is refused by the
+ * fault path and reported with the region's name, and the heap reuses the
+ * pages afterwards.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <mmboot/errno.h>
 #include <mmboot/kmem.h>
 #include <mmboot/paging.h>
 #include <mmboot/region.h>
@@ -104,6 +108,104 @@ static void test_heap_on_regions(void **state)
 	assert_int_equal(kmem_init(&src.ps, KMEM_INIT_DEBUG, 98), 0);
 }
 
+/* The va of a heap pointer (the host sees pages through the MMU window). */
+static vaddr_t heap_va(const void *p)
+{
+	return src.va + (vaddr_t)((const char *)p - (const char *)src.ps.base);
+}
+
+/* The region flag itself: no lazy commit, explicit commit still works. */
+static void test_nolazy_region(void **state)
+{
+	(void)state;
+	struct region *r = region_create(8 * PAGE_SIZE, REGION_WRITE | REGION_NOLAZY, "nolazy");
+	struct region *lazy = region_create(8 * PAGE_SIZE, REGION_WRITE, "lazy");
+	assert_non_null(r);
+	assert_non_null(lazy);
+	vaddr_t va = region_base(r) + 2 * PAGE_SIZE;
+	assert_int_equal(mmu_sim_touch(region_base(lazy), true), 0);   /* the plain region commits */
+	assert_int_equal(mmu_sim_touch(va, false), -MM_ENOTALLOC);
+	assert_int_equal(mmu_sim_touch(va, true), -MM_ENOTALLOC);
+	assert_int_equal(region_page_state(va), REGION_PAGE_RESERVED);
+	assert_int_equal(region_commit(r, va, 1), 0);
+	assert_int_equal(mmu_sim_write32(va + 8, 0x12345678u), 0);
+	assert_int_equal(region_decommit(r, va, 1), 0);
+	assert_int_equal(mmu_sim_touch(va + 8, true), -MM_ENOTALLOC);
+	struct region_info ri;
+	assert_int_equal(region_get_info(r, &ri), 0);
+	assert_int_equal(ri.committed, 0);
+	assert_int_equal(region_check(true), 0);
+	assert_int_equal(region_destroy(r), 0);
+	assert_int_equal(region_destroy(lazy), 0);
+}
+
+/* A write to a freed large kmalloc block: refused by the fault path (the
+ * heap region never commits by fault), reported naming the address, the
+ * access and the region 'heap'; nothing changes; the heap reuses the pages. */
+static void test_freed_large_block_faults(void **state)
+{
+	(void)state;
+	struct region_stats s0, s1;
+	struct region_info ri0, ri1;
+	uint8_t *p = kmalloc(3 * PAGE_SIZE, KM_NORMAL);
+	assert_non_null(p);
+	vaddr_t va = heap_va(p) + PAGE_SIZE + 24;
+	assert_int_equal(mmu_sim_touch(va, true), 0);        /* live: committed, mapped */
+	kfree(p);
+	assert_int_equal(region_page_state(va), REGION_PAGE_RESERVED);
+	region_get_stats(&s0);
+	assert_int_equal(region_get_info(src.region, &ri0), 0);
+	int rc = mmu_sim_touch(va, true);                      /* the stray write */
+	assert_int_equal(rc, -MM_ENOTALLOC);
+	assert_int_equal(mmu_sim_touch(va, false), -MM_ENOTALLOC);
+	region_get_stats(&s1);
+	assert_int_equal(region_get_info(src.region, &ri1), 0);
+	assert_int_equal(s1.faults_refused, s0.faults_refused + 2);
+	assert_int_equal(s1.faults, s0.faults);
+	assert_int_equal(ri1.committed, ri0.committed);   /* nothing was committed behind the heap */
+	assert_int_equal(region_page_state(va), REGION_PAGE_RESERVED);
+	char want[32];
+	snprintf(want, sizeof(want), "0x%08x", va);
+	host_log_set(HOST_LOG_CAPTURE);
+	host_log_clear();
+	region_fault_report(va, REGION_FAULT_WRITE, rc);
+	host_log_set(HOST_LOG_QUIET);
+	assert_non_null(strstr(host_log_buf, want));
+	assert_non_null(strstr(host_log_buf, "write"));
+	assert_non_null(strstr(host_log_buf, "region '" KMEM_REGION_NAME "'"));
+	assert_non_null(strstr(host_log_buf, "uncommitted page"));
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(region_check(true), 0);
+	/* the heap commits the same pages again for the next block of that size */
+	uint8_t *q = kmalloc(3 * PAGE_SIZE, KM_NORMAL);
+	assert_ptr_equal(q, p);
+	assert_int_equal(mmu_sim_touch(va, true), 0);
+	memset(q, 0x5a, 3 * PAGE_SIZE);
+	kfree(q);
+	assert_int_equal(mmu_sim_touch(va, true), -MM_ENOTALLOC);
+	assert_int_equal(kmem_check(true), 0);
+}
+
+/* A slab given back to the region layer (kmem_cache_shrink) faults too. */
+static void test_released_slab_faults(void **state)
+{
+	(void)state;
+	struct kmem_cache *c = kmem_cache_create("uaf-slab", 256, 8, NULL, KMEM_NODEBUG);
+	assert_non_null(c);
+	static void *objs[64];
+	for (uint32_t i = 0; i < 64; i++)
+		assert_non_null(objs[i] = kmem_cache_alloc(c, KM_NORMAL));
+	vaddr_t va = heap_va(objs[0]);
+	for (uint32_t i = 0; i < 64; i++)
+		kmem_cache_free(c, objs[i]);
+	assert_int_equal(mmu_sim_touch(va, true), 0);   /* still a kept empty slab or magazine */
+	assert_true(kmem_cache_shrink(c) > 0);
+	assert_int_equal(mmu_sim_touch(va, true), -MM_ENOTALLOC);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(region_check(true), 0);
+}
+
 /* Out of physical memory inside the region layer: kmalloc returns NULL,
  * nothing is corrupted, freeing brings everything back. */
 static void test_region_oom(void **state)
@@ -133,6 +235,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_heap_on_regions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_region_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nolazy_region, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_freed_large_block_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_released_slab_faults, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("kmem_region", tests, NULL, NULL);
 }

@@ -469,6 +469,60 @@ static void test_cache_and_nocache(void **st)
 	free(a.mem);
 }
 
+/* The free-block caches of orders 1..9: a freed block above 16 MiB is
+ * parked (counted free, state 0x20|order), refused as a double free (head,
+ * head with another order, tail), served to the next request of its order;
+ * blocks below 16 MiB go straight back; a request that fits only once the
+ * caches are given back still succeeds ("no memory" stays exact); the
+ * checker sees a corrupted cached head. */
+static void test_order_caches(void **st)
+{
+	struct arena a;
+	arena_64m(&a);
+	uint32_t n0 = pmm_free_pages(a.pmm);
+	struct pmm_stats s;
+	paddr_t b3 = pmm_alloc(a.pmm, 3, 0);
+	assert_true(b3 >= MiB(16));
+	assert_int_equal(pmm_free(a.pmm, b3, 3), 0);
+	pmm_get_stats(a.pmm, &s);
+	assert_int_equal(s.cached_pages, 8);
+	assert_int_equal(s.free_pages, n0);
+	assert_int_equal(s.allocated_pages, 0);
+	assert_int_equal(state_of(&a)[b3 >> 12], 0x23);
+	assert_int_equal(pmm_free(a.pmm, b3, 3), -MM_EDOUBLEFREE);
+	assert_int_equal(pmm_free(a.pmm, b3, 2), -MM_EDOUBLEFREE);
+	assert_int_equal(pmm_free(a.pmm, b3 + 4 * PAGE_SIZE, 2), -MM_EDOUBLEFREE);   /* a tail */
+	assert_int_equal(pmm_free(a.pmm, b3 + PAGE_SIZE, 0), -MM_EDOUBLEFREE);
+	assert_int_equal(pmm_check(a.pmm, true), 0);
+	state_of(&a)[b3 >> 12] ^= 0x01;                         /* cached head's order */
+	assert_true(pmm_check(a.pmm, false) > 0);
+	state_of(&a)[b3 >> 12] ^= 0x01;
+	assert_true(pmm_alloc(a.pmm, 3, 0) == b3);              /* served from the cache */
+	assert_int_equal(pmm_free(a.pmm, b3, 3), 0);
+	paddr_t z = pmm_alloc(a.pmm, 2, PMM_ZONE_16M);          /* below 16 MiB: not cached */
+	assert_true(z < MiB(16));
+	assert_int_equal(pmm_free(a.pmm, z, 2), 0);
+	pmm_get_stats(a.pmm, &s);
+	assert_int_equal(s.cached_pages, 8);
+	/* every 2 MiB block out and back: the caches hold some of them unmerged */
+	paddr_t b[32];
+	unsigned n = 0;
+	while ((b[n] = pmm_alloc(a.pmm, 9, 0)) != PADDR_NONE)
+		n++;
+	assert_int_equal(n, 31);                                /* 2..64 MiB */
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(pmm_free(a.pmm, b[i], 9), 0);
+	pmm_get_stats(a.pmm, &s);
+	assert_true(s.cached_pages >= 8 * 512);
+	assert_int_equal(s.free_pages, n0);
+	assert_int_equal(pmm_check(a.pmm, true), 0);
+	for (n = 0; pmm_alloc(a.pmm, 10, 0) != PADDR_NONE; n++)
+		;
+	assert_int_equal(n, 15);                                /* all of 4..64 MiB */
+	assert_int_equal(pmm_check(a.pmm, true), 0);
+	free(a.mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_report_names_frame),
 		cmocka_unit_test(test_checker_finds_corruption),
 		cmocka_unit_test(test_cache_and_nocache),
+		cmocka_unit_test(test_order_caches),
 	};
 	return cmocka_run_group_tests_name("pmm", tests, NULL, NULL);
 }
