@@ -238,10 +238,13 @@ static uint64_t fw_exit_bs(void *ctx, uint64_t key)
 	return efi_st->BootServices->ExitBootServices(efi_image, key);
 }
 
-/* After ExitBootServices nothing can return to the firmware. */
+/* After ExitBootServices nothing can return to the firmware: report on
+ * COM1, end QEMU with the fail status through isa-debug-exit (port 0xf4,
+ * the kernel's convention; nothing listens there on a real PC), halt. */
 static void __attribute__((noreturn)) fatal_after_exit(const char *what)
 {
 	mm_printf("loader: FATAL after ExitBootServices: %s; halted\n", what);
+	__asm__ volatile("outb %0, %1" : : "a"((uint8_t)0x11), "Nd"((uint16_t)0xF4));
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
@@ -258,6 +261,9 @@ static void __attribute__((noreturn)) after_exit(struct boot_layout *L, struct b
 	bi->mmap_desc_version = res->desc_version;
 	bi->mmap_count = (uint32_t)(res->map_size / res->desc_size);
 	struct pmm *p = pmmh_build(L, bi);
+#if defined(MMBOOT_CRASH) && MMBOOT_CRASH == 6
+	p = 0;   /* crash test 6: a failure after ExitBootServices (no PMM) */
+#endif
 	if (!p)
 		fatal_after_exit("no PMM to take the page tables from");
 	transient_reserve(L, p, bi);

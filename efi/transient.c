@@ -28,9 +28,10 @@
  * (table full) stay reserved and are counted in transient_unlisted.
  *
  * Page-table frames for pdbuild then come from pmm_alloc(order 0). A frame
- * is used only if the firmware's tables map it present and writable (firmware
- * with use-after-free guards may unmap free pages); a refused frame is held
- * until the directory is built and then freed again.
+ * is used only if the firmware's tables map it present and writable: OVMF
+ * maps DXE driver code (boot-services code, free after the exit) read-only,
+ * firmware with use-after-free guards unmaps free pages, and CR0.WP is on.
+ * A refused frame is held until the directory is built and then freed.
  */
 #include "loader.h"
 #include "../arch/x86/pdbuild.h"
@@ -169,7 +170,7 @@ uint32_t transient_frame_src_done(void)
 	for (uint32_t i = 0; i < tr_src.nrej; i++)
 		pmm_free(tr_src.pmm, tr_src.rejected[i], 0);
 	if (tr_src.nrej)
-		mm_printf("transient: %u PMM frames not mapped writable by the firmware, skipped\n",
-		          tr_src.nrej);
+		mm_printf("transient: %u PMM frames not mapped writable by the firmware, skipped "
+		          "(first 0x%llx)\n", tr_src.nrej, (unsigned long long)tr_src.rejected[0]);
 	return tr_src.given;
 }

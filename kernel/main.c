@@ -5,7 +5,10 @@
  *   2. check the entry magic and the boot-info block - refuse a bad one
  *   3. report: paging state, layout, firmware, memory below/above 4 GiB,
  *      timings from the loader's TSC stamps
- *   4. each layer's init (marked INIT spots, one call per owner)
+ *   4. each layer's init (marked INIT spots, one call per owner); right
+ *      after the PMM, boot_reclaim_transient gives the loader's transient
+ *      frames (firmware page tables, its stack, ...) to the PMM
+ *      (kernel/boot_reclaim.c)
  *   5. in-kernel tests (KTAP), then the exit status (kernel.h)
  */
 #include "kernel.h"
@@ -102,11 +105,16 @@ static void report_timing(const struct bootinfo *bi)
 	static const char *const names[] = { "loader entry", "map shown", "kernel loaded",
 	                                     "paging built", "final map", "ExitBootServices",
 	                                     "kernel entry" };
+	/* in the order they happen (v2: paging is built after ExitBootServices) */
+	static const uint8_t order[] = { BI_TSC_MAP_READ, BI_TSC_KERNEL_LOADED, BI_TSC_FINAL_MAP,
+	                                 BI_TSC_EXIT_BS, BI_TSC_PAGING_BUILT, BI_TSC_KERNEL_ENTRY };
 	mm_printf("tsc:");
-	for (uint32_t i = 1; i <= BI_TSC_KERNEL_ENTRY; i++)
+	for (uint32_t k = 0; k < sizeof(order); k++) {
+		uint32_t i = order[k];
 		if (bi->tsc[i] && bi->tsc[0])
 			mm_printf(" %s +%llu k", names[i],
 			          (unsigned long long)((bi->tsc[i] - bi->tsc[0]) >> 10));
+	}
 	mm_printf(" (cycles/1024 since loader entry)\n");
 }
 

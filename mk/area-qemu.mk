@@ -17,7 +17,7 @@
 #   tests/boot/matrix.py     nine configurations, MATRIX_JOBS=2, MATRIX_ONLY=cfg,...
 #   tests/boot/gdb-attach.sh make debug's path: stub, symbols, breakpoints
 #   tests/boot/crash.sh      deliberate-crash builds end with the right verdict
-#                            (all five variants; CRASH_CASES="1 4 5" picks some)
+#                            (all six variants; CRASH_CASES="1 4 5" picks some)
 
 QEMU_BOOT_EFI := $(BUILD)/BOOTX64.EFI
 QEMU_KERNEL   := $(BUILD)/kernel/kernel.elf

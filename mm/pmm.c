@@ -13,27 +13,30 @@
  *
  *   +---------------------------+ 0
  *   | struct pmm (header)       |  counters, per-order bitmap geometry,
- *   |                           |  order-0 cache, sanitizer report
+ *   |                           |  free-block caches, sanitizer report
  *   +---------------------------+ state_off (64-aligned)
  *   | uint8_t state[span]       |  one byte per frame (below)
  *   +---------------------------+ bitmap_off (64-aligned)
  *   | uint64_t words[]          |  per order k: level 0 = one bit per
  *   |                           |  block (span >> k bits), bit set = the
  *   |                           |  block is free; level l+1 = one bit per
- *   |                           |  word of level l, set = word non-zero;
- *   |                           |  the top level is one word
+ *   |                           |  word of level l, set = word may be
+ *   |                           |  non-zero; the top level is one word
  *   +---------------------------+ size
  *
- * Finding a free block of order k is one ctz/clz per level (at most 4 for
- * 2^20 frames), from the top word down. Setting/clearing a bit touches the
- * upper levels only when a word changes between zero and non-zero. Nothing
- * is ever written into free frames.
+ * Finding a free block of order k is one bit scan per level (at most 4 for
+ * 2^20 frames), from the top word down. Setting a bit touches the upper
+ * levels only when a word turns non-zero; clearing one touches level 0
+ * only: summary bits are cleared lazily, by the next search that finds the
+ * word below empty. The hot paths scan native words (two 32-bit halves per
+ * 64-bit word on i386; the layout is the same). Nothing is ever written
+ * into free frames.
  *
  * Frame state byte:
  *   0x00        frame lies in a free buddy block, or is a tail frame of an
- *               allocated block (the bitmaps tell the two apart)
+ *               allocated or cached block (the bitmaps tell them apart)
  *   0x80|k      head frame of an allocated block of order k
- *   0x20        free, parked in the order-0 cache
+ *   0x20|k      head frame of a free block of order k parked in a cache
  *   0x40        reserved RAM (policy, pmm_reserve, not yet released)
  *   0x41        hole: not RAM, or frame 0; never managed
  *   0x42        the metadata block itself
@@ -44,23 +47,30 @@
  *   I2 free blocks are fully coalesced: no free block of order k < 10 has
  *      its buddy free at order k;
  *   I3 a frame in a free block has state 0x00; state 0x00 outside a free
- *      block means "inside an allocated block" (its head precedes it);
+ *      block means "inside an allocated or cached block" (its head
+ *      precedes it);
  *   I4 an allocated head 0x80|k is aligned to 2^k, its tail frames are
- *      0x00 and not free;
- *   I5 summary bits are exact; bits past the end are zero; per-order
- *      counts and the non-empty mask match the bitmaps;
- *   I6 cached frames: state 0x20, each once in the cache array, and no
- *      other frame has 0x20; counters match what the walk finds;
- *   I7 frame 0 is a hole.
+ *      0x00 and not free; allocated and cached blocks do not overlap;
+ *   I5 a non-zero word has its summary bit set (a set bit over an empty
+ *      word is allowed: lazy clearing); bits past the end are zero;
+ *      per-order counts and the non-empty mask match the bitmaps;
+ *   I6 a cached head 0x20|k is aligned, k has a cache, and it is on k's
+ *      stack exactly once; stack entries are cached heads of their order;
+ *   I7 counters (buddy, managed = free + allocated, reserved, self, hole)
+ *      match what the walk finds; frame 0 is a hole.
  *
  * Allocation: the smallest order with a free block; normal requests take the
  * highest-addressed block of that order (keeping low memory for zone
  * requests), zone requests the lowest-addressed one, which lies below the
- * limit if any does. Order-0 requests without a zone use a small cache of
- * free frames first (like Linux's per-CPU lists): it makes the common
- * alloc/free pair a few stores instead of ten splits and ten merges. The
- * cache is drained back into the buddy bitmaps before a request could fail,
- * and before range operations.
+ * limit if any does. Normal requests of orders 0..9 use a per-order cache
+ * of free blocks first (like Linux's per-CPU lists): a stack of pfns in the
+ * header per order, filled by frees of blocks at or above 16 MiB. It makes
+ * the common alloc/free pair a few loads and stores instead of splits and
+ * merges. Cached blocks are free but not merged; a full stack gives half
+ * back, and all stacks are drained into the bitmaps before a request could
+ * fail (so "no memory" stays exact), before range operations and when
+ * PMM_F_NOCACHE is set. The common paths (cache hit, cache push) are small
+ * inline functions and update no counter; the rest is out of line.
  *
  * Range operations (reserve/release) rebuild each 4 MiB window they touch:
  * the window's free frames are read out of the bitmaps into a 1024-bit mask,
@@ -315,30 +325,36 @@ static void pmm_bm_set(struct pmm *p, unsigned k, uint32_t idx)
 	}
 }
 
-/* Clear bit idx of level 0; each level above loses its bit when the word
- * below turns zero. */
+/* Clear bit idx of level 0 only. The summary bits above are cleared
+ * lazily, by the next search that finds the word below empty (a split or
+ * merge then touches one level instead of up to four). */
 static void pmm_bm_clear(struct pmm *p, unsigned k, uint32_t idx)
 {
-	uint32_t levels = p->orders[k].levels;
-	for (uint32_t l = 0; l < levels; l++) {
-		pmm_hw_t *a = pmm_level(p, k, l);
-		uint32_t h = idx / PMM_HW_BITS;
-		pmm_hw_t now = a[h] & ~pmm_hbit(idx);
-		a[h] = now;
-		if (!pmm_word_zero(a, h, now))
-			return;
-		idx >>= 6;
-	}
+	pmm_level(p, k, 0)[idx / PMM_HW_BITS] &= ~pmm_hbit(idx);
 }
 
-/* Lowest (or highest) free block index of order k; PMM_NONE if none. */
-static uint32_t pmm_bm_find(const struct pmm *p, unsigned k, bool highest)
+static void pmm_bm_clear_bit(pmm_hw_t *a, uint32_t i)
 {
-	uint32_t idx = 0;
-	for (uint32_t l = p->orders[k].levels; l-- > 0;) {
+	a[i / PMM_HW_BITS] &= ~pmm_hbit(i);
+}
+
+/* Lowest (or highest) free block index of order k; PMM_NONE if none.
+ * Summary bits may be stale (set over an empty word, see pmm_bm_clear):
+ * one met on the way down is cleared and the search starts again, so each
+ * stale bit costs one extra descent, once. */
+static uint32_t pmm_bm_find(struct pmm *p, unsigned k, bool highest)
+{
+	uint32_t top = p->orders[k].levels - 1, idx = 0;
+	for (uint32_t l = top + 1; l-- > 0;) {
 		uint32_t bit = pmm_word_pick(pmm_level(p, k, l), idx, highest);
-		if (bit == 64)
-			return PMM_NONE;
+		if (bit == 64) {
+			if (l == top)
+				return PMM_NONE;
+			pmm_bm_clear_bit(pmm_level(p, k, l + 1), idx);   /* stale */
+			l = top + 1;
+			idx = 0;
+			continue;
+		}
 		idx = idx * 64 + bit;
 	}
 	return idx;
@@ -1257,10 +1273,10 @@ static void pmm_check_order(const struct pmm *p, unsigned k, struct pmm_chk *c)
 				pop += (uint32_t)__builtin_popcountll(v);
 			if ((bits % 64) && i == words - 1 && (v >> (bits % 64)))
 				pmm_chk_fail(c, "bits past the end", k, l);
-			if (l > 0) {
+			if (l > 0) {   /* a word below that is not empty has its bit (stale bits allowed) */
 				for (uint32_t b = 0; b < 64 && i * 64 + b < bits; b++)
-					if (((v >> b) & 1) != (bm[o->lvl_off[l - 1] + i * 64 + b] != 0))
-						pmm_chk_fail(c, "summary bit wrong", k, i * 64 + b);
+					if (!((v >> b) & 1) && bm[o->lvl_off[l - 1] + i * 64 + b] != 0)
+						pmm_chk_fail(c, "summary bit missing", k, i * 64 + b);
 			}
 		}
 		bits = words;

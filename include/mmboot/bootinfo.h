@@ -64,7 +64,7 @@ enum bootinfo_tsc {
 	BI_TSC_LOADER_ENTRY = 0,   /* efi_main entered */
 	BI_TSC_MAP_READ = 1,       /* first memory map read and printed */
 	BI_TSC_KERNEL_LOADED = 2,  /* ELF segments copied */
-	BI_TSC_PAGING_BUILT = 3,   /* page directory built */
+	BI_TSC_PAGING_BUILT = 3,   /* page directory built (v2: after ExitBootServices) */
 	BI_TSC_FINAL_MAP = 4,      /* final GetMemoryMap returned */
 	BI_TSC_EXIT_BS = 5,        /* ExitBootServices succeeded */
 	BI_TSC_KERNEL_ENTRY = 6,   /* kernel C code entered (set by the kernel) */

@@ -15,9 +15,11 @@
 #                                                     and EFI status 0x8000000000000001
 #                                                     (EFI_LOAD_ERROR; run-qemu.sh: THE
 #                                                     LOADER RETURNED)
+#   6  loader fails after ExitBootServices    1       loader: FATAL after ExitBootServices
+#      (no PMM: nothing to return to; it ends QEMU through isa-debug-exit)
 #
 # Each variant is a full build of the loader and kernel (~25 s on a busy
-# core); all five run by default (`make test` and `make boot-crash-check`),
+# core); all six run by default (`make test` and `make boot-crash-check`),
 # CRASH_CASES="1 4 5" picks some.
 # These also show that the harness can fail: a boot that does not pass is
 # never reported as a pass. Prints TAP; a failed case prints its serial log.
@@ -33,9 +35,10 @@ cases=(
 	"3|ud2 in the kernel|1|EXCEPTION 6: #UD invalid opcode"
 	"4|corrupt boot-info magic|1|boot-info block refused"
 	"5|corrupt kernel image|2|loader: embedded kernel image is corrupt"
+	"6|failure after ExitBootServices|1|loader: FATAL after ExitBootServices"
 )
 
-sel=" ${CRASH_CASES:-1 2 3 4 5} "
+sel=" ${CRASH_CASES:-1 2 3 4 5 6} "
 keep=()
 for c in "${cases[@]}"; do
 	case $sel in *" ${c%%|*} "*) keep+=("$c") ;; esac

@@ -15,7 +15,8 @@
  * (kmem_check counts it), free of an interior pointer (NOT_OBJECT), free
  * into the wrong cache (WRONG_CACHE). The mistake is then repaired and the
  * run goes on; at the end everything is freed and the page source must have
- * every page back. Out of memory (the commit budget) must give NULL with
+ * every page back. A reap operation (memory pressure) must leave no empty
+ * slab in any cache; out of budget, the heap reaps by itself. Out of memory (the commit budget) must give NULL with
  * nothing corrupted. Any violation aborts (a crash is the finding).
  */
 #include <stdint.h>
@@ -271,6 +272,18 @@ static void op_wrong_cache(void)
 	expect_report(before, KMEM_ERR_WRONG_CACHE);
 }
 
+/* Memory pressure by hand: every cache's reserve (and magazine) goes back;
+ * live objects stay intact (checked when they are freed). */
+static void op_reap(void)
+{
+	kmem_reap();
+	for (struct kmem_cache *c = kmem_cache_next(NULL); c; c = kmem_cache_next(c)) {
+		struct kmem_cache_stats st;
+		kmem_cache_get_stats(c, &st);
+		CHECK(st.slabs_empty == 0);
+	}
+}
+
 /* ---- driver ------------------------------------------------------------------ */
 
 static void setup(void)
@@ -319,7 +332,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			else
 				op_kmalloc(op % 3 == 2);
 		} else if (op < 6 || op < 9) {
-			op_free();
+			if (op == 8 && (next8() & 7) == 0)
+				op_reap();
+			else
+				op_free();
 		} else {
 			switch (op) {
 			case 9: op_realloc(); break;

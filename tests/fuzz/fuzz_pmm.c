@@ -19,7 +19,8 @@
 #include <mmboot/errno.h>
 #include "host_env.h"
 
-#define SPAN 4096u                    /* 16 MiB of frames */
+#define SPAN 8192u                    /* 32 MiB of frames: half below 16 MiB (zone, never
+                                         cached), half above (the free-block caches) */
 #define MAX_LIVE 512u
 enum { M_HOLE = 0, M_FREE, M_ALLOC, M_RESERVED };
 
@@ -42,7 +43,7 @@ static uint32_t build_map(uint8_t shape, struct memmap_range *map)
 	map[n++] = (struct memmap_range){ hole, hole + KiB(64), MEMMAP_MMIO, 0 };
 	map[n++] = (struct memmap_range){ hole + KiB(64), ldr, MEMMAP_BOOT_SERVICES, 0 };
 	map[n++] = (struct memmap_range){ ldr, ldr + MiB(1), MEMMAP_LOADER, 0 };
-	map[n++] = (struct memmap_range){ ldr + MiB(1), MiB(16), MEMMAP_USABLE, 0 };
+	map[n++] = (struct memmap_range){ ldr + MiB(1), MiB(32), MEMMAP_USABLE, 0 };
 	return n;
 }
 
@@ -63,7 +64,9 @@ static void model_init(const struct memmap_range *map, uint32_t n)
 
 static uint32_t limit_of(unsigned flags)
 {
-	return (flags & PMM_ZONE_1M) ? 256 : SPAN;   /* the 16 MiB zone is all of SPAN */
+	if (flags & PMM_ZONE_1M)
+		return 256;
+	return (flags & PMM_ZONE_16M) ? 4096 : SPAN;
 }
 
 static bool model_has_run(unsigned order, uint32_t limit)

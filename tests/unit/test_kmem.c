@@ -16,6 +16,7 @@
 #include <mmboot/kmem.h>
 #include <mmboot/mm_env.h>
 #include "host_env.h"
+#include "../../mm/kmem_int.h"   /* KMEM_MAG_MAX, KMEM_EPOCH_REFILLS */
 #include "test_kmem_src.h"
 
 #define ARENA_PAGES 4096u   /* 16 MiB */
@@ -319,6 +320,116 @@ static void test_large_blocks_return(void **state)
 	assert_int_equal(kmem_check(true), 0);
 }
 
+/* ---- empty-slab reserve ---------------------------------------------------------------- */
+
+static void cache_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
+{
+	kmem_cache_get_stats(c, st);
+	assert_true(st->slabs_empty <= st->reserve_max + 1);   /* the reserve + an empty active slab */
+}
+
+/* A burst allocated and freed again and again (the benchmark's 4096-object
+ * cycle) commits pages in the first round only: the cache keeps the slabs
+ * of its recent peak. kmem_cache_shrink gives them all back. */
+static void test_reserve_cycle_no_thrash(void **state)
+{
+	(void)state;
+	uint32_t base = data_pages();
+	struct kmem_cache *c = kmem_cache_create("cycle-128", 128, 8, NULL, KMEM_NODEBUG);
+	struct kmem_cache_stats st;
+	static void *objs[4096];
+	uint32_t commits_after_first = 0;
+	for (int round = 0; round < 5; round++) {
+		for (uint32_t i = 0; i < 4096; i++)
+			assert_non_null(objs[i] = kmem_cache_alloc(c, KM_NORMAL));
+		for (uint32_t i = 0; i < 4096; i++)
+			kmem_cache_free(c, objs[i]);
+		if (round == 0)
+			commits_after_first = src.commits;
+		assert_int_equal(kmem_check(true), 0);
+	}
+	assert_int_equal(src.commits, commits_after_first);   /* no page committed again */
+	cache_stats(c, &st);
+	assert_int_equal(st.live, 0);
+	assert_true(st.slabs_peak >= 4096 / st.objs_per_slab);
+	assert_true(st.slabs_empty >= 4096 / st.objs_per_slab - KMEM_MAG_MAX / st.objs_per_slab - 2);
+	assert_true(kmem_cache_shrink(c) >= st.slabs_empty * st.slab_pages);
+	cache_stats(c, &st);
+	assert_int_equal(st.bytes_held, 0);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_int_equal(data_pages(), base);
+}
+
+/* The reserve is capped (reserve_max slabs), and a cache whose demand fell
+ * gives its surplus back within two epochs of refills. */
+static void test_reserve_cap_and_decay(void **state)
+{
+	(void)state;
+	uint32_t base = data_pages();
+	struct kmem_cache *c = kmem_cache_create("decay-1024", 1024, 8, NULL, KMEM_DEBUG);
+	struct kmem_cache_stats st;
+	static void *objs[2400];
+	for (uint32_t i = 0; i < 2400; i++)
+		assert_non_null(objs[i] = kmem_cache_alloc(c, KM_NORMAL));
+	cache_stats(c, &st);
+	uint32_t burst_slabs = (uint32_t)(st.bytes_held / (st.slab_pages * PAGE_SIZE));
+	assert_true(burst_slabs > st.reserve_max);   /* the burst is larger than the cap */
+	for (uint32_t i = 0; i < 2400; i++)
+		kmem_cache_free(c, objs[i]);
+	cache_stats(c, &st);
+	assert_int_equal(st.slabs_empty, st.reserve_max + 1);   /* the cap + the active slab */
+	assert_int_equal(kmem_check(true), 0);
+	/* small churn: two slabs' worth at a time, many refills (no magazine) */
+	uint32_t per = st.objs_per_slab;
+	for (uint32_t k = 0; k < 2u * KMEM_EPOCH_REFILLS + 8; k++) {
+		for (uint32_t i = 0; i < 2 * per; i++)
+			assert_non_null(objs[i] = kmem_cache_alloc(c, KM_NORMAL));
+		for (uint32_t i = 0; i < 2 * per; i++)
+			kmem_cache_free(c, objs[i]);
+	}
+	cache_stats(c, &st);
+	assert_true(st.slabs_peak <= 4);
+	assert_true(st.slabs_empty <= 4);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_int_equal(data_pages(), base);
+}
+
+/* Memory pressure: when the page source cannot commit a run, the heap reaps
+ * every cache's reserve and the allocation succeeds. */
+static void test_reap_under_pressure(void **state)
+{
+	(void)state;
+	uint32_t base = data_pages();
+	struct kmem_cache *c = kmem_cache_create("reap-512", 512, 8, NULL, KMEM_NODEBUG);
+	struct kmem_cache_stats st;
+	struct kmem_stats ks;
+	static void *objs[1600];
+	for (uint32_t i = 0; i < 1600; i++)   /* 200 pages of the 300-page budget */
+		assert_non_null(objs[i] = kmem_cache_alloc(c, KM_NORMAL));
+	for (uint32_t i = 0; i < 1600; i++)
+		kmem_cache_free(c, objs[i]);
+	cache_stats(c, &st);
+	assert_true(st.bytes_held >= 180u * PAGE_SIZE);   /* kept as the reserve */
+	kmem_get_stats(&ks);
+	assert_int_equal(ks.reaps, 0);
+	void *big = kmalloc(150 * PAGE_SIZE, KM_NORMAL);   /* does not fit beside the reserve */
+	assert_non_null(big);
+	kmem_get_stats(&ks);
+	assert_int_equal(ks.reaps, 1);
+	assert_true(ks.reaped_pages >= 180);
+	cache_stats(c, &st);
+	assert_int_equal(st.bytes_held, 0);
+	assert_int_equal(kmem_check(true), 0);
+	assert_null(kmalloc(200 * PAGE_SIZE, KM_NORMAL));   /* really out: NULL after a reap */
+	kmem_get_stats(&ks);
+	assert_int_equal(ks.reaps, 2);
+	kfree(big);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(data_pages(), base);
+}
+
 /* ---- out of memory ------------------------------------------------------------------ */
 
 static void test_oom_recovers(void **state)
@@ -512,6 +623,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cache_destroy_busy, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_and_page_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_blocks_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_cycle_no_thrash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserve_cap_and_decay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reap_under_pressure, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_oom_recovers, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_double_free, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_double_free_nodebug_head, setup, teardown),
