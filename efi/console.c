@@ -196,13 +196,13 @@ void efi_free_all(void)
 	}
 }
 
-EFI_STATUS efi_get_map(void **buf, UINTN *size, UINTN *desc_size, UINT32 *desc_ver)
+EFI_STATUS efi_get_map_key(void **buf, UINTN *size, UINTN *key, UINTN *desc_size,
+                           UINT32 *desc_ver)
 {
 	EFI_BOOT_SERVICES *bs = efi_st->BootServices;
-	UINTN key = 0;
 	*size = 0;
 	*buf = 0;
-	EFI_STATUS st = bs->GetMemoryMap(size, 0, &key, desc_size, desc_ver);
+	EFI_STATUS st = bs->GetMemoryMap(size, 0, key, desc_size, desc_ver);
 	for (int tries = 0; st == EFI_BUFFER_TOO_SMALL && tries < 4; tries++) {
 		if (*buf)
 			bs->FreePool(*buf);
@@ -212,11 +212,17 @@ EFI_STATUS efi_get_map(void **buf, UINTN *size, UINTN *desc_size, UINT32 *desc_v
 			*buf = 0;
 			return st;
 		}
-		st = bs->GetMemoryMap(size, *buf, &key, desc_size, desc_ver);
+		st = bs->GetMemoryMap(size, *buf, key, desc_size, desc_ver);
 	}
 	if (EFI_ERROR(st) && *buf) {
 		bs->FreePool(*buf);
 		*buf = 0;
 	}
 	return st;
+}
+
+EFI_STATUS efi_get_map(void **buf, UINTN *size, UINTN *desc_size, UINT32 *desc_ver)
+{
+	UINTN key = 0;
+	return efi_get_map_key(buf, size, &key, desc_size, desc_ver);
 }

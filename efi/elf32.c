@@ -13,21 +13,6 @@
 #include <mmboot/types.h>
 #include <mmboot/mm_env.h>
 
-struct elf32_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version, entry, phoff, shoff, flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf32_phdr {
-	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
-};
-_Static_assert(sizeof(struct elf32_ehdr) == 52, "elf32 header");
-_Static_assert(sizeof(struct elf32_phdr) == 32, "elf32 program header");
-
-#define PT_LOAD 1u
-#define PF_W    2u
-
 static const char *check_ehdr(const struct elf32_ehdr *eh, uint64_t len)
 {
 	if (len < sizeof(*eh))

@@ -6,7 +6,31 @@
 #ifndef MMBOOT_EFI_ELF32_H
 #define MMBOOT_EFI_ELF32_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* The ELF32 headers the loader reads (System V gABI; the test builds its
+ * images with them too, so the offsets are pinned to the spec here). */
+struct elf32_ehdr {
+	uint8_t ident[16];                      /* magic, class, data, version */
+	uint16_t type, machine;                 /* 2 = EXEC, 3 = i386 */
+	uint32_t version, entry, phoff, shoff, flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct elf32_phdr {
+	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
+};
+_Static_assert(sizeof(struct elf32_ehdr) == 52, "elf32 header");
+_Static_assert(offsetof(struct elf32_ehdr, entry) == 24 && offsetof(struct elf32_ehdr, phoff) == 28 &&
+               offsetof(struct elf32_ehdr, phentsize) == 42 && offsetof(struct elf32_ehdr, phnum) == 44,
+               "elf32 header layout");
+_Static_assert(sizeof(struct elf32_phdr) == 32, "elf32 program header");
+_Static_assert(offsetof(struct elf32_phdr, vaddr) == 8 && offsetof(struct elf32_phdr, filesz) == 16 &&
+               offsetof(struct elf32_phdr, memsz) == 20 && offsetof(struct elf32_phdr, flags) == 24,
+               "elf32 program header layout");
+
+#define PT_LOAD 1u   /* loadable segment */
+#define PF_W    2u   /* segment writable */
 
 #define ELF32_MAX_SEGS 8u
 #define ELF32_KERNEL_VA_MIN 0xC0000000u   /* segments must lie in the higher half */

@@ -70,33 +70,6 @@ static void inspect_facts(struct memdump_header *h)
 	}
 }
 
-/* GetMemoryMap with its key into a new pool buffer. */
-static EFI_STATUS inspect_get_map(void **buf, UINTN *size, UINTN *key, UINTN *dsize,
-                                  UINT32 *dver)
-{
-	EFI_BOOT_SERVICES *bs = efi_st->BootServices;
-	EFI_STATUS st;
-	*size = 0;
-	*buf = 0;
-	st = bs->GetMemoryMap(size, 0, key, dsize, dver);
-	for (int tries = 0; st == EFI_BUFFER_TOO_SMALL && tries < 4; tries++) {
-		if (*buf)
-			bs->FreePool(*buf);
-		*size += 8 * *dsize + 4096;
-		st = bs->AllocatePool(EfiLoaderData, *size, buf);
-		if (EFI_ERROR(st)) {
-			*buf = 0;
-			return st;
-		}
-		st = bs->GetMemoryMap(size, *buf, key, dsize, dver);
-	}
-	if (EFI_ERROR(st) && *buf) {
-		bs->FreePool(*buf);
-		*buf = 0;
-	}
-	return st;
-}
-
 /* Print a report line and keep it for the text file. */
 static void inspect_emit(void *ctx, const char *line)
 {
@@ -167,7 +140,7 @@ void inspect_memory_map(void)
 	UINT32 dver;
 	mm_memset(&h, 0, sizeof(h));
 	inspect_facts(&h);
-	EFI_STATUS st = inspect_get_map(&map, &size, &key, &dsize, &dver);
+	EFI_STATUS st = efi_get_map_key(&map, &size, &key, &dsize, &dver);
 	if (EFI_ERROR(st) || dsize < sizeof(struct efi_memdesc) || dsize > MEMDUMP_MAX_DESC) {
 		mm_printf("inspect: GetMemoryMap failed (status 0x%llx, descriptor size %llu)\n",
 		          (unsigned long long)st, (unsigned long long)dsize);

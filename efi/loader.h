@@ -40,8 +40,10 @@ void efi_free_all(void);
 extern int efi_exit_attempted;   /* ExitBootServices was called at least once */
 
 /* Read the current map into a freshly allocated pool buffer (caller frees
- * with BS->FreePool). */
+ * with BS->FreePool); the _key form also returns the map key. */
 EFI_STATUS efi_get_map(void **buf, UINTN *size, UINTN *desc_size, UINT32 *desc_ver);
+EFI_STATUS efi_get_map_key(void **buf, UINTN *size, UINTN *key, UINTN *desc_size,
+                           UINT32 *desc_ver);
 
 #include "elf32.h"
 

@@ -471,13 +471,22 @@ static void pmm_insert_run(struct pmm *p, uint32_t s, uint32_t e)
 
 /* ---- free-block caches ------------------------------------------------------ */
 
-/* First slot and capacity of order k's cache in pcp[]. */
-static inline uint32_t pmm_pcp_base(unsigned k)
-{
-	return k ? PMM_PCP_CAP + (k - 1) * PMM_PCP_CAP_HI : 0;
-}
+/* First slot and capacity of order k's cache in pcp[] (tables: one load
+ * each on the common paths; orders without a cache have capacity 0). */
+#define PMM_PCP_B(k) (PMM_PCP_CAP + ((k) - 1) * PMM_PCP_CAP_HI)
+static const uint8_t pmm_pcp_base_tab[16] = {
+	0, PMM_PCP_B(1), PMM_PCP_B(2), PMM_PCP_B(3), PMM_PCP_B(4), PMM_PCP_B(5),
+	PMM_PCP_B(6), PMM_PCP_B(7), PMM_PCP_B(8), PMM_PCP_B(9),
+};
+static const uint8_t pmm_pcp_cap_tab[16] = {
+	PMM_PCP_CAP, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI,
+	PMM_PCP_CAP_HI, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI, PMM_PCP_CAP_HI,
+};
+_Static_assert(PMM_PCP_ORDERS == 10 && PMM_PCP_B(10) == PMM_PCP_SLOTS && PMM_PCP_SLOTS <= 255,
+               "cache tables match PMM_PCP_ORDERS");
 
-static inline uint32_t pmm_pcp_cap(unsigned k) { return k ? PMM_PCP_CAP_HI : PMM_PCP_CAP; }
+static inline uint32_t pmm_pcp_base(unsigned k) { return pmm_pcp_base_tab[k & 15]; }
+static inline uint32_t pmm_pcp_cap(unsigned k) { return pmm_pcp_cap_tab[k & 15]; }
 
 /* Give the oldest blocks of order k's cache (bottom of its stack) back to
  * the bitmaps, merging them, until keep are left. */
@@ -753,7 +762,7 @@ struct pmm *pmm_build_from_efi(void *mem, uint64_t mem_size, paddr_t mem_pa,
 static bool pmm_pcp_counts_ok(const struct pmm *p)
 {
 	for (unsigned k = 0; k < sizeof(p->pcp_n); k++)
-		if (p->pcp_n[k] > (k < PMM_PCP_ORDERS ? pmm_pcp_cap(k) : 0))
+		if (p->pcp_n[k] > pmm_pcp_cap(k))
 			return false;
 	return true;
 }
@@ -990,10 +999,12 @@ static __attribute__((noinline)) int pmm_free_slow(struct pmm *p, paddr_t pa, un
  * takes and has room for. */
 static inline bool pmm_free_cacheable(const struct pmm *p, paddr_t pa, unsigned order)
 {
-	uint32_t pfn = pa_to_pfn(pa);
-	return order < PMM_PCP_ORDERS && !(pa & PAGE_MASK) && pa < pfn_to_pa(p->span) &&
-	       pmm_state(p)[pfn] == (FS_HEAD | order) && !(pfn & ((1u << order) - 1)) &&
-	       pmm_pcp_wants(p, pfn, order) && p->pcp_n[order] != pmm_pcp_cap(order);
+	if (order >= 16 || (pa >> 32) != 0)      /* orders without a cache: capacity 0 */
+		return false;
+	uint32_t lo = (uint32_t)pa, pfn = lo >> PAGE_SHIFT;
+	return !(lo & ((4096u << order) - 1)) &&               /* page and order aligned */
+	       pfn < p->span && pfn >= PMM_DMA_PFN && pmm_state(p)[pfn] == (FS_HEAD | order) &&
+	       !(p->flags & PMM_F_NOCACHE) && p->pcp_n[order] != pmm_pcp_cap(order);
 }
 
 int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
@@ -1001,7 +1012,7 @@ int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
 	bool locked = pmm_lock(p);
 	if (__builtin_expect(!pmm_free_cacheable(p, pa, order), 0))
 		return pmm_free_slow(p, pa, order, MM_CALLER(), locked);
-	pmm_pcp_put(p, pa_to_pfn(pa), order);
+	pmm_pcp_put(p, (uint32_t)pa >> PAGE_SHIFT, order);
 	pmm_unlock(p, locked);
 	return 0;
 }

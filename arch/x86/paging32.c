@@ -31,16 +31,7 @@
 #include <mmboot/errno.h>
 #include <mmboot/mm_env.h>
 
-#define PG_P     0x001u        /* present */
-#define PG_RW    0x002u        /* writable */
-#define PG_US    0x004u        /* user */
-#define PG_PWT   0x008u        /* write-through */
-#define PG_PCD   0x010u        /* cache disable */
-#define PG_PS    0x080u        /* PDE: 4 MiB page */
-#define PG_G     0x100u        /* global */
-#define PG_FRAME 0xFFFFF000u   /* frame bits of a 4 KiB entry / table PDE */
-#define PG_LFRAME 0xFFC00000u  /* frame bits of a 4 MiB PDE (no PSE-36) */
-#define PG_ENTRIES 1024u
+#include "pte.h"
 
 #ifndef PAGING32_HOOKS
 /* ---- the real hardware ---- */
@@ -48,7 +39,7 @@
 
 static inline void *hw_ptr(vaddr_t va) { return (void *)(uintptr_t)va; }
 static inline void hw_invlpg(vaddr_t va) { invlpg(va); }
-static inline uint32_t hw_cr3(void) { return read_cr3() & PG_FRAME; }
+static inline uint32_t hw_cr3(void) { return read_cr3() & X86_PTE_ADDR; }
 
 static inline uint32_t hw_cpuid_edx(void)
 {
@@ -93,8 +84,8 @@ void arch_zero_page(vaddr_t va)
 static struct {
 	struct pmm *pmm;               /* page tables come from here */
 	bool pse;                      /* 4 MiB pages usable */
-	uint32_t owned[PG_ENTRIES / 32]; /* bit i: table i was allocated here (PMM frame) */
-	uint16_t used[PG_ENTRIES];     /* present entries of table i */
+	uint32_t owned[X86_PT_ENTRIES / 32]; /* bit i: table i was allocated here (PMM frame) */
+	uint16_t used[X86_PT_ENTRIES];     /* present entries of table i */
 	uint32_t tables;               /* owned tables */
 } pg;
 
@@ -111,44 +102,12 @@ static inline volatile uint32_t *pte_of(vaddr_t va)
 static inline vaddr_t table_va(uint32_t i) { return PAGING_PT_BASE + i * PAGE_SIZE; }
 static inline bool is_owned(uint32_t i) { return (pg.owned[i >> 5] >> (i & 31u)) & 1u; }
 
-static uint32_t entry_bits(uint32_t flags)
-{
-	uint32_t e = PG_P;
-	if (flags & PG_WRITE)
-		e |= PG_RW;
-	if (flags & PG_USER)
-		e |= PG_US;
-	if (flags & PG_NOCACHE)
-		e |= PG_PCD;
-	if (flags & PG_WTHRU)
-		e |= PG_PWT;
-	if (flags & PG_GLOBAL)
-		e |= PG_G;
-	return e;
-}
-
-static uint32_t contract_flags(uint32_t e)
-{
-	uint32_t f = 0;
-	if (e & PG_RW)
-		f |= PG_WRITE;
-	if (e & PG_US)
-		f |= PG_USER;
-	if (e & PG_PCD)
-		f |= PG_NOCACHE;
-	if (e & PG_PWT)
-		f |= PG_WTHRU;
-	if (e & PG_G)
-		f |= PG_GLOBAL;
-	return f;
-}
-
 static uint32_t count_present(uint32_t i)
 {
 	volatile uint32_t *t = (volatile uint32_t *)hw_ptr(table_va(i));
 	uint32_t n = 0;
-	for (uint32_t k = 0; k < PG_ENTRIES; k++)
-		n += t[k] & PG_P;
+	for (uint32_t k = 0; k < X86_PT_ENTRIES; k++)
+		n += t[k] & X86_PTE_P;
 	return n;
 }
 
@@ -160,10 +119,10 @@ int arch_paging_init(struct pmm *pmm)
 	pg.pmm = pmm;
 	pg.pse = hw_enable_pse();
 	volatile uint32_t *pd = pde_of(0);
-	if (!(pd[PAGING_RECURSIVE_SLOT] & PG_P) || (pd[PAGING_RECURSIVE_SLOT] & PG_PS))
+	if (!(pd[PAGING_RECURSIVE_SLOT] & X86_PTE_P) || (pd[PAGING_RECURSIVE_SLOT] & X86_PTE_PS))
 		return -MM_EINVAL;
 	for (uint32_t i = 0; i < PAGING_RECURSIVE_SLOT; i++)
-		if ((pd[i] & PG_P) && !(pd[i] & PG_PS))
+		if ((pd[i] & X86_PTE_P) && !(pd[i] & X86_PTE_PS))
 			pg.used[i] = (uint16_t)count_present(i);
 	return 0;
 }
@@ -173,14 +132,14 @@ static int table_get(vaddr_t va, uint32_t flags)
 {
 	uint32_t i = va >> 22;
 	volatile uint32_t *pde = pde_of(va);
-	if (*pde & PG_P)
-		return (*pde & PG_PS) ? -MM_EEXIST : 0;
+	if (*pde & X86_PTE_P)
+		return (*pde & X86_PTE_PS) ? -MM_EEXIST : 0;
 	paddr_t pa = pmm_alloc(pg.pmm, 0, 0);
 	if (pa == PADDR_NONE)
 		return -MM_ENOMEM;
 	if (pa >= PADDR_4G)
 		mm_panic("paging: PMM handed out frame 0x%llx above 4 GiB", (unsigned long long)pa);
-	*pde = (uint32_t)pa | PG_P | PG_RW | ((flags & PG_USER) ? PG_US : 0);
+	*pde = (uint32_t)pa | X86_PTE_P | X86_PTE_RW | ((flags & PG_USER) ? X86_PTE_US : 0);
 	hw_invlpg(table_va(i));
 	mm_memset(hw_ptr(table_va(i)), 0, PAGE_SIZE);
 	pg.owned[i >> 5] |= 1u << (i & 31u);
@@ -195,7 +154,7 @@ static void table_put(uint32_t i)
 	if (pg.used[i] || !is_owned(i))
 		return;
 	volatile uint32_t *pde = pde_of(i << 22);
-	paddr_t pa = *pde & PG_FRAME;
+	paddr_t pa = *pde & X86_PTE_ADDR;
 	*pde = 0;
 	hw_invlpg(table_va(i));
 	pg.owned[i >> 5] &= ~(1u << (i & 31u));
@@ -219,9 +178,9 @@ int arch_map(vaddr_t va, paddr_t pa, uint32_t flags)
 	if (rc || (rc = table_get(va, flags)))
 		return rc;
 	volatile uint32_t *pte = pte_of(va);
-	if (*pte & PG_P)
+	if (*pte & X86_PTE_P)
 		return -MM_EEXIST;
-	*pte = (uint32_t)pa | entry_bits(flags);
+	*pte = (uint32_t)pa | x86_pte_bits(flags);
 	pg.used[va >> 22]++;
 	hw_invlpg(va);
 	return 0;
@@ -235,9 +194,9 @@ int arch_map_large(vaddr_t va, paddr_t pa, uint32_t flags)
 	if (rc)
 		return rc;
 	volatile uint32_t *pde = pde_of(va);
-	if (*pde & PG_P)
+	if (*pde & X86_PTE_P)
 		return -MM_EEXIST;
-	*pde = (uint32_t)pa | entry_bits(flags) | PG_PS;
+	*pde = (uint32_t)pa | x86_pte_bits(flags) | X86_PTE_PS;
 	hw_invlpg(va);
 	return 0;
 }
@@ -247,20 +206,20 @@ int arch_unmap(vaddr_t va, paddr_t *pa_out)
 	if (va >= PAGING_VA_LIMIT)
 		return -MM_ERANGE;
 	volatile uint32_t *pde = pde_of(va);
-	if (!(*pde & PG_P))
+	if (!(*pde & X86_PTE_P))
 		return -MM_ENOENT;
-	if (*pde & PG_PS) {
+	if (*pde & X86_PTE_PS) {
 		if (pa_out)
-			*pa_out = *pde & PG_LFRAME;
+			*pa_out = *pde & X86_PDE_LADDR;
 		*pde = 0;
 		hw_invlpg(va & ~(LARGE_PAGE_SIZE - 1u));
 		return 0;
 	}
 	volatile uint32_t *pte = pte_of(va);
-	if (!(*pte & PG_P))
+	if (!(*pte & X86_PTE_P))
 		return -MM_ENOENT;
 	if (pa_out)
-		*pa_out = *pte & PG_FRAME;
+		*pa_out = *pte & X86_PTE_ADDR;
 	*pte = 0;
 	hw_invlpg(va);
 	pg.used[va >> 22]--;
@@ -273,17 +232,17 @@ int arch_protect(vaddr_t va, uint32_t flags)
 	if (va >= PAGING_VA_LIMIT)
 		return -MM_ERANGE;
 	volatile uint32_t *pde = pde_of(va);
-	if (!(*pde & PG_P))
+	if (!(*pde & X86_PTE_P))
 		return -MM_ENOENT;
-	if (*pde & PG_PS) {
-		*pde = (*pde & PG_LFRAME) | entry_bits(flags) | PG_PS;
+	if (*pde & X86_PTE_PS) {
+		*pde = (*pde & X86_PDE_LADDR) | x86_pte_bits(flags) | X86_PTE_PS;
 		hw_invlpg(va);
 		return 0;
 	}
 	volatile uint32_t *pte = pte_of(va);
-	if (!(*pte & PG_P))
+	if (!(*pte & X86_PTE_P))
 		return -MM_ENOENT;
-	*pte = (*pte & PG_FRAME) | entry_bits(flags);
+	*pte = (*pte & X86_PTE_ADDR) | x86_pte_bits(flags);
 	hw_invlpg(va);
 	return 0;
 }
@@ -291,27 +250,27 @@ int arch_protect(vaddr_t va, uint32_t flags)
 paddr_t arch_translate(vaddr_t va, uint32_t *flags_out)
 {
 	uint32_t pde = *pde_of(va);
-	if (!(pde & PG_P))
+	if (!(pde & X86_PTE_P))
 		return PADDR_NONE;
-	if (pde & PG_PS) {
+	if (pde & X86_PTE_PS) {
 		if (flags_out)
-			*flags_out = contract_flags(pde) | PG_LARGE;
-		return (paddr_t)((pde & PG_LFRAME) | (va & (LARGE_PAGE_SIZE - 1u)));
+			*flags_out = x86_pte_flags(pde) | PG_LARGE;
+		return (paddr_t)((pde & X86_PDE_LADDR) | (va & (LARGE_PAGE_SIZE - 1u)));
 	}
 	uint32_t pte = *pte_of(va);
-	if (!(pte & PG_P))
+	if (!(pte & X86_PTE_P))
 		return PADDR_NONE;
 	if (flags_out)
-		*flags_out = contract_flags(pte & (pde | ~PG_RW));
-	return (paddr_t)((pte & PG_FRAME) | (va & PAGE_MASK));
+		*flags_out = x86_pte_flags(pte & (pde | ~X86_PTE_RW));
+	return (paddr_t)((pte & X86_PTE_ADDR) | (va & PAGE_MASK));
 }
 
 uint32_t arch_slot_used(vaddr_t va)
 {
 	uint32_t pde = *pde_of(va);
-	if (!(pde & PG_P))
+	if (!(pde & X86_PTE_P))
 		return 0;
-	return (pde & PG_PS) ? PG_ENTRIES : pg.used[va >> 22];
+	return (pde & X86_PTE_PS) ? X86_PT_ENTRIES : pg.used[va >> 22];
 }
 
 uint32_t arch_page_tables(void)
@@ -323,14 +282,14 @@ uint32_t arch_paging_check(bool verbose)
 {
 	volatile uint32_t *pd = pde_of(0);
 	uint32_t bad = 0, owned = 0;
-	if ((pd[PAGING_RECURSIVE_SLOT] & PG_FRAME) != hw_cr3()) {
+	if ((pd[PAGING_RECURSIVE_SLOT] & X86_PTE_ADDR) != hw_cr3()) {
 		if (verbose)
 			mm_printf("paging: PDE 1023 = 0x%08x, not the directory 0x%08x\n",
 			          (unsigned)pd[PAGING_RECURSIVE_SLOT], hw_cr3());
 		bad++;
 	}
 	for (uint32_t i = 0; i < PAGING_RECURSIVE_SLOT; i++) {
-		bool table = (pd[i] & PG_P) && !(pd[i] & PG_PS);
+		bool table = (pd[i] & X86_PTE_P) && !(pd[i] & X86_PTE_PS);
 		if (is_owned(i) && (!table || pg.used[i] == 0))
 			bad++;
 		if (table && count_present(i) != pg.used[i]) {

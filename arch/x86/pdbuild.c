@@ -33,18 +33,7 @@ static void zero_page(void *page)
 
 uint32_t pdb_pte_bits(uint32_t flags)
 {
-	uint32_t bits = X86_PTE_P;
-	if (flags & PG_WRITE)
-		bits |= X86_PTE_RW;
-	if (flags & PG_USER)
-		bits |= X86_PTE_US;
-	if (flags & PG_NOCACHE)
-		bits |= X86_PTE_PCD;
-	if (flags & PG_WTHRU)
-		bits |= X86_PTE_PWT;
-	if (flags & PG_GLOBAL)
-		bits |= X86_PTE_G;
-	return bits;
+	return x86_pte_bits(flags);
 }
 
 int pdb_init(struct pdbuild *b, void *pd, paddr_t pd_pa, const struct pdb_frame_src *src)

@@ -26,20 +26,9 @@
 #include <mmboot/types.h>
 #include <mmboot/errno.h>
 #include <mmboot/paging.h>
+#include "pte.h"      /* X86_PTE_* entry bits */
 
-/* x86 32-bit paging entry bits */
-#define X86_PTE_P    0x001u
-#define X86_PTE_RW   0x002u
-#define X86_PTE_US   0x004u
-#define X86_PTE_PWT  0x008u
-#define X86_PTE_PCD  0x010u
-#define X86_PTE_A    0x020u
-#define X86_PTE_D    0x040u
-#define X86_PTE_PS   0x080u
-#define X86_PTE_G    0x100u
-#define X86_PTE_ADDR 0xFFFFF000u
-
-#define PDB_ENTRIES 1024u
+#define PDB_ENTRIES X86_PT_ENTRIES
 
 struct pdb_frame_src {
 	void *ctx;                                           /* source state */

@@ -81,7 +81,7 @@ uint64_t pmm_metadata_size_efi(const void *descs, uint32_t n, uint32_t desc_size
 uint64_t pmm_metadata_size_span(uint32_t pages);
 
 /* One call from raw UEFI descriptors to a PMM (what the loader does after
- * ExitBootServices, and the kernel when the loader did not): convert,
+ * ExitBootServices; the kernel only adopts it, see pmm_adopt): convert,
  * sanitize, build, keep the sanitizer's report in the PMM. scratch (8-byte
  * aligned) must hold pmm_build_scratch_size(n) bytes. NULL on failure. */
 uint64_t pmm_build_scratch_size(uint32_t n_descs);

@@ -11,6 +11,10 @@
  *                       purpose: the heap must stop with a report (a panic
  *                       the test catches) naming the error, the cache and
  *                       the caller
+ *   kmem_reserve_cycle  4096 objects allocated and freed, three times: pages
+ *                       are committed in the first round only (the cache
+ *                       keeps the slabs of its recent peak); kmem_reap then
+ *                       gives every one back (region and PMM counts)
  *   kmem_freed_page_fault a write through a dangling pointer into a freed
  *                       large block: the heap region commits only
  *                       explicitly, so the page fault is refused (the
@@ -440,3 +444,49 @@ static void test_kmem_freed_page_fault(struct ktest_ctx *t)
 	KT_EXPECT_EQ(t, kmem_check(true), 0);
 }
 KTEST(kmem_freed_page_fault, test_kmem_freed_page_fault);
+
+/* ---- the empty-slab reserve ---------------------------------------------------------------- */
+
+static void test_kmem_reserve_cycle(struct ktest_ctx *t)
+{
+	if (!kmem_test_ready(t))
+		return;
+	static void *objs[4096];
+	struct region_stats r0, r1;
+	kmem_shrink_all();   /* no reserve anywhere: the counts below are the baseline */
+	region_get_stats(&r0);
+	uint32_t pmm0 = pmm_free_pages(vm_pmm()), owned_round1 = 0;
+	struct kmem_cache *c = kmem_cache_create("cycle-128", 128, 8, NULL, KMEM_NODEBUG);
+	KT_EXPECT(t, c != NULL, "kmem_cache_create failed");
+	if (!c)
+		return;
+	for (uint32_t round = 0; round < 3; round++) {
+		for (uint32_t i = 0; i < 4096; i++) {
+			objs[i] = kmem_cache_alloc(c, KM_NORMAL);
+			KT_EXPECT(t, objs[i] != NULL, "alloc %u of round %u failed", i, round);
+			if (!objs[i])
+				return;
+		}
+		for (uint32_t i = 0; i < 4096; i++)
+			kmem_cache_free(c, objs[i]);
+		region_get_stats(&r1);
+		if (round == 0)
+			owned_round1 = r1.committed_owned;
+	}
+	KT_EXPECT(t, owned_round1 > r0.committed_owned + 100, "first round committed only %u pages",
+	          owned_round1 - r0.committed_owned);
+	KT_EXPECT_EQ(t, r1.committed_owned, owned_round1);   /* rounds 2 and 3 committed nothing */
+	struct kmem_stats k0, k1;
+	kmem_get_stats(&k0);
+	uint32_t pages = kmem_reap();
+	kmem_get_stats(&k1);
+	KT_EXPECT(t, pages >= 100, "kmem_reap gave back only %u pages", pages);
+	KT_EXPECT_EQ(t, k1.reaps, k0.reaps + 1);
+	KT_EXPECT_EQ(t, kmem_check(true), 0);
+	KT_EXPECT_EQ(t, kmem_cache_destroy(c), 0);
+	kmem_shrink_all();
+	region_get_stats(&r1);
+	KT_EXPECT_EQ(t, r1.committed_owned, r0.committed_owned);
+	KT_EXPECT_EQ(t, pmm_free_pages(vm_pmm()), pmm0);
+}
+KTEST(kmem_reserve_cycle, test_kmem_reserve_cycle);

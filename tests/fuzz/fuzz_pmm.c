@@ -18,16 +18,13 @@
 #include <mmboot/pmm.h>
 #include <mmboot/errno.h>
 #include "host_env.h"
+#define PMM_MODEL_MAX_LIVE 512u
+#include "pmm_model.h"
 
-#define SPAN 8192u                    /* 32 MiB of frames: half below 16 MiB (zone, never
+#define SPAN PMM_MODEL_SPAN           /* 32 MiB of frames: half below 16 MiB (zone, never
                                          cached), half above (the free-block caches) */
-#define MAX_LIVE 512u
-enum { M_HOLE = 0, M_FREE, M_ALLOC, M_RESERVED };
 
-static uint8_t model[SPAN];
-static uint32_t model_free;
-static struct { uint32_t pfn; uint32_t order; } live[MAX_LIVE];
-static uint32_t n_live;
+static struct pmm_model model;
 static struct pmm *pmm;
 static uint64_t meta[(1u << 20) / 8];
 
@@ -47,103 +44,39 @@ static uint32_t build_map(uint8_t shape, struct memmap_range *map)
 	return n;
 }
 
-static void model_init(const struct memmap_range *map, uint32_t n)
-{
-	memset(model, M_HOLE, sizeof(model));
-	model_free = n_live = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!(MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK))
-			continue;
-		uint8_t v = (MEMMAP_CLASS_BIT(map[i].cls) & USABLE_MASK) ? M_FREE : M_RESERVED;
-		for (uint64_t f = map[i].start >> 12; f < map[i].end >> 12; f++)
-			model[f] = f == 0 ? M_HOLE : (f < 256 ? M_RESERVED : v);
-	}
-	for (uint32_t f = 0; f < SPAN; f++)
-		model_free += model[f] == M_FREE;
-}
-
-static uint32_t limit_of(unsigned flags)
-{
-	if (flags & PMM_ZONE_1M)
-		return 256;
-	return (flags & PMM_ZONE_16M) ? 4096 : SPAN;
-}
-
-static bool model_has_run(unsigned order, uint32_t limit)
-{
-	uint32_t len = 1u << order;
-	for (uint32_t f = 0; f + len <= limit; f += len) {
-		uint32_t i = 0;
-		while (i < len && model[f + i] == M_FREE)
-			i++;
-		if (i == len)
-			return true;
-	}
-	return false;
-}
-
 static void do_alloc(unsigned order, unsigned flags)
 {
 	paddr_t pa = pmm_alloc(pmm, order, flags);
 	if (pa == PADDR_NONE) {
-		if (model_has_run(order, limit_of(flags)))
+		if (pmm_model_has_run(&model, order, pmm_model_zone_limit(flags)))
 			abort();
 		return;
 	}
 	uint32_t pfn = (uint32_t)(pa >> 12), len = 1u << order;
-	if ((pfn & (len - 1)) || pfn + len > limit_of(flags))
+	if ((pfn & (len - 1)) || pfn + len > pmm_model_zone_limit(flags))
 		abort();
-	for (uint32_t i = 0; i < len; i++) {
-		if (model[pfn + i] != M_FREE)
-			abort();
-		model[pfn + i] = M_ALLOC;
-	}
-	model_free -= len;
-	if (n_live == MAX_LIVE) {
+	if (pmm_model_take(&model, pfn, order) != UINT32_MAX)
+		abort();
+	if (!pmm_model_push_live(&model, pfn, order)) {
 		if (pmm_free(pmm, pa, order) != 0)
 			abort();
-		memset(model + pfn, M_FREE, len);
-		model_free += len;
-		return;
+		pmm_model_give(&model, pfn, order);
 	}
-	live[n_live].pfn = pfn;
-	live[n_live++].order = order;
 }
 
 static void do_free_live(uint32_t idx)
 {
-	if (!n_live)
+	if (!model.n_live)
 		return;
-	idx %= n_live;
-	uint32_t pfn = live[idx].pfn, len = 1u << live[idx].order;
-	if (pmm_free(pmm, (paddr_t)pfn << 12, live[idx].order) != 0)
+	idx %= model.n_live;
+	if (pmm_free(pmm, (paddr_t)model.live[idx].pfn << 12, model.live[idx].order) != 0)
 		abort();
-	memset(model + pfn, M_FREE, len);
-	model_free += len;
-	live[idx] = live[--n_live];
-}
-
-static int expected_free_error(uint32_t pfn, unsigned order)
-{
-	if (order > PMM_MAX_ORDER)
-		return -MM_EINVAL;
-	if (pfn >= SPAN)
-		return -MM_ERANGE;
-	if (pfn & ((1u << order) - 1))
-		return -MM_EALIGN;
-	for (uint32_t i = 0; i < n_live; i++) {
-		uint32_t s = live[i].pfn, e = s + (1u << live[i].order);
-		if (pfn == s)
-			return live[i].order == order ? 0 : -MM_EORDER;
-		if (pfn > s && pfn < e)
-			return -MM_ENOTALLOC;
-	}
-	return model[pfn] == M_FREE ? -MM_EDOUBLEFREE : -MM_ERESERVED;
+	pmm_model_drop_live(&model, idx);
 }
 
 static void do_free_any(uint32_t pfn, unsigned order)
 {
-	int want = expected_free_error(pfn, order);
+	int want = pmm_model_free_error(&model, pfn, order);
 	if (want == 0)
 		return;
 	if (pmm_free(pmm, (paddr_t)pfn << 12, order) != want)
@@ -153,28 +86,14 @@ static void do_free_any(uint32_t pfn, unsigned order)
 static void do_range(uint32_t s, uint32_t len, bool release)
 {
 	uint32_t e = s + len > SPAN ? SPAN : s + len;
-	int want = 0;
-	uint32_t count = 0;
-	for (uint32_t f = s; f < e; f++) {
-		if (model[f] == M_ALLOC)
-			want = -MM_EBUSY;
-		else if (release && model[f] == M_FREE && !want)
-			want = -MM_EDOUBLEFREE;
-		count += model[f] == (release ? M_RESERVED : M_FREE);
-	}
+	uint32_t count;
+	int want = pmm_model_range_want(&model, s, e, release, &count);
 	int got = release ? pmm_release_range(pmm, (paddr_t)s << 12, (paddr_t)e << 12)
 	                  : pmm_reserve(pmm, (paddr_t)s << 12, (paddr_t)e << 12);
 	if (got != (want ? want : (int)count))
 		abort();
-	for (uint32_t f = s; f < e && !want; f++) {
-		if (release && model[f] == M_RESERVED) {
-			model[f] = M_FREE;
-			model_free++;
-		} else if (!release && model[f] == M_FREE) {
-			model[f] = M_RESERVED;
-			model_free--;
-		}
-	}
+	if (!want)
+		pmm_model_range_apply(&model, s, e, release);
 }
 
 static void do_op(const uint8_t *b)
@@ -205,20 +124,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pmm = pmm_init(meta, need, PADDR_NONE, map, n, USABLE_MASK);
 	if (!pmm)
 		abort();
-	model_init(map, n);
-	if (pmm_free_pages(pmm) != model_free)
+	pmm_model_init(&model, map, n, USABLE_MASK);
+	if (pmm_free_pages(pmm) != model.free)
 		abort();
 	uint32_t ops = 0;
 	for (size_t off = 1; off + 4 <= size && ops < 2000; off += 4, ops++) {
 		do_op(data + off);
-		if (pmm_free_pages(pmm) != model_free)
+		if (pmm_free_pages(pmm) != model.free)
 			abort();
 		if (ops % 16 == 0 && pmm_check(pmm, false) != 0)
 			abort();
 	}
-	while (n_live)
+	while (model.n_live)
 		do_free_live(0);
-	if (pmm_check(pmm, true) != 0 || pmm_free_pages(pmm) != model_free)
+	if (pmm_check(pmm, true) != 0 || pmm_free_pages(pmm) != model.free)
 		abort();
 	return 0;
 }

@@ -5,45 +5,34 @@
 #
 # After sourcing: $tmp (removed at exit, which also prints the TAP plan),
 # $EFI (a stable private copy of the loader), $T (of mmboot-memmap), and
-#   ok/not_ok/check     TAP lines
-#   mkimg IMG [LOADER]  16 MiB FAT16 superfloppy as run-qemu.sh makes it, with
-#                       \mmboot\ and, if LOADER is 1 (default), \EFI\BOOT\BOOTX64.EFI
+#   ok/not_ok/check/show/stable_copy   from tests/lib/tap.sh
+#   mkimg IMG [LOADER [DIR]]  16 MiB FAT16 superfloppy as run-qemu.sh makes
+#                       it, with \mmboot\ if DIR is 1 (default) and, if
+#                       LOADER is 1 (default), \EFI\BOOT\BOOTX64.EFI
 #   boot IMG LOG [VAR=value ...]  run-qemu.sh on a copy of IMG, serial to LOG,
 #                       run-qemu's own messages to LOG.run; returns its status
 #   clean LOG           serial log without ANSI escapes and CR at line ends (a
 #                       lone CR, as in the countdown, becomes a line break)
 #   went_on LOG         the kernel stage's banner is in the (clean) log
 #   kept_dir LOG        the scratch directory run-qemu kept (KEEP=1)
+#   rows FILE           the memory-map table rows of a report
+#   config IMG TEXT     TEXT as \mmboot\config.txt on IMG
+#   sendkeys SOCKET DELAY KEY...  QEMU monitor sendkey of each KEY, DELAY
+#                       seconds after each
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 T=build/host/mmboot-memmap
 EFI=${EFI:-build/BOOTX64.EFI}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-90}
 export MTOOLS_SKIP_CHECK=1
-n=0
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check()  { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; echo "1..$n"' EXIT
 
-# a private, working copy of a program that other people's `make` may be
-# relinking right now: copy, check that it runs, retry for up to a minute
-stable_copy() {  # stable_copy SRC DST TESTCMD...
-	local src=$1 dst=$2 _
-	shift 2
-	for _ in $(seq 1 30); do
-		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 2
-	done
-	return 1
-}
-
 mkimg() {
-	truncate -s 16M "$1" && mformat -i "$1" -T 32768 -h 64 -s 32 -v MMBOOT :: &&
-	mmd -i "$1" ::/mmboot || return 1
+	truncate -s 16M "$1" && mformat -i "$1" -T 32768 -h 64 -s 32 -v MMBOOT :: || return 1
+	if [ "${3:-1}" = 1 ]; then mmd -i "$1" ::/mmboot || return 1; fi
 	[ "${2:-1}" = 1 ] || return 0
 	mmd -i "$1" ::/EFI ::/EFI/BOOT && mcopy -i "$1" "$EFI" ::/EFI/BOOT/BOOTX64.EFI
 }
@@ -58,8 +47,22 @@ boot() {
 clean()   { sed 's/\r*$//; s/\x1b\[[0-9;=?]*[A-Za-z]//g' "$1" | tr '\r' '\n'; }
 went_on() { grep -aq '^mmboot kernel stage' "$1"; }
 kept_dir() { sed -n 's/^run-qemu: kept //p' "$1.run" | tail -1; }
-# lines of a clean log, prefixed for TAP
-show() { sed 's/^/# /' "$@"; }
+# the table rows of a report (serial log or `mmboot-memmap show` output)
+rows() { awk '/^  idx type/{t=1;next} t&&/^$/{exit} t{print}' "$1"; }
+config() {
+	printf '%s\n' "$2" >"$tmp/cfg" && mcopy -o -i "$1" "$tmp/cfg" ::/mmboot/config.txt
+}
+sendkeys() {
+	python3 - "$@" <<'EOF' 2>&1 | show
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+for k in sys.argv[3:]:
+    s.sendall(("sendkey %s\n" % k).encode())
+    time.sleep(float(sys.argv[2]))
+s.close()
+EOF
+}
 
 for need in "$T" "$EFI"; do
 	[ -e "$need" ] || { not_ok "$need not built"; exit 1; }

@@ -32,7 +32,18 @@ fill() {
 files() { mdir -b -i "$1" ::/mmboot 2>/dev/null | sed 's|.*/||' | sort; }
 fsck_ok() { fsck.fat -n "$1" >"$tmp/fsck" 2>&1 || { show "$tmp/fsck"; return 1; }; }
 same_rows() { test -s "$1" && cmp -s "$1" "$2"; }
-rows() { awk '/^  idx type/{t=1;next} t&&/^$/{exit} t{print}' "$1"; }
+
+# boot NAME's serial log, clean, into $tmp/NAME.txt; its save lines shown
+serial() { clean "$tmp/$1.log" >"$tmp/$1.txt" && grep -a -e '^save' "${@:2}" "$tmp/$1.txt" | show; }
+# the disk image run-qemu kept (KEEP=1) after boot NAME, in $disk
+kept_disk() {
+	local d
+	d=$(kept_dir "$tmp/$1.log")
+	disk=$d/disk.img
+	[ -n "$d" ] && [ -f "$disk" ] && return 0
+	not_ok "$1: the disk image after the boot (run-qemu KEEP=1) is missing"
+	return 1
+}
 
 # pass EXIT: the kernel stage ran and ended the VM with its pass status
 ran_to_pass() {  # ran_to_pass NAME CLEANLOG RC RAWLOG
@@ -56,26 +67,21 @@ p2=$!
 wait "$p1"; rc1=$?
 wait "$p2"; rc2=$?
 
-clean "$tmp/ro.log" >"$tmp/ro.txt"
-grep -a '^save' "$tmp/ro.txt" | show
+serial ro
 check "ro: the loader reports the read-only medium" \
 	grep -aq '^save: cannot open \\mmboot on the boot volume: the medium is read-only (status 0x8000000000000008); the boot goes on without saving$' "$tmp/ro.txt"
 check "ro: the read-only image is unchanged" cmp -s "$tmp/ro.img" "$tmp/ro.orig"
 ran_to_pass ro "$tmp/ro.txt" "$rc1" "$tmp/ro.log"
 
-clean "$tmp/full1.log" >"$tmp/full1.txt"
-grep -a '^save' "$tmp/full1.txt" | show
+serial full1
 check "full1: the loader reports the full medium while writing the dump" \
 	grep -aq '^save: writing the dump: the medium is full (status 0x800000000000000b); the boot goes on without saving$' "$tmp/full1.txt"
-d=$(kept_dir "$tmp/full1.log")
-if [ -n "$d" ] && [ -f "$d/disk.img" ]; then
-	files "$d/disk.img" >"$tmp/full1.files"
+if kept_disk full1; then
+	files "$disk" >"$tmp/full1.files"
 	show "$tmp/full1.files"
 	check "full1: no dump file left behind (\\mmboot empty)" test ! -s "$tmp/full1.files"
-	check "full1: fsck.fat finds the file system clean" fsck_ok "$d/disk.img"
-	rm -rf "$d"
-else
-	not_ok "full1: the disk image after the boot (run-qemu KEEP=1) is missing"
+	check "full1: fsck.fat finds the file system clean" fsck_ok "$disk"
+	rm -rf "${disk%/disk.img}"
 fi
 ran_to_pass full1 "$tmp/full1.txt" "$rc2" "$tmp/full1.log"
 
@@ -88,42 +94,34 @@ p2=$!
 wait "$p1"; rc1=$?
 wait "$p2"; rc2=$?
 
-clean "$tmp/full2.log" >"$tmp/full2.txt"
-grep -a '^save' "$tmp/full2.txt" | show
+serial full2
 check "full2: the loader says only the dump was saved" \
 	grep -aqE "^saved: \\\\mmboot\\\\$machine-1\\.map \\([0-9]+ bytes\\) only$" "$tmp/full2.txt"
 check "full2: the loader reports the full medium while writing the text table" \
 	grep -aq '^save: writing the text table: the medium is full (status 0x800000000000000b); the dump is kept without it$' "$tmp/full2.txt"
-d=$(kept_dir "$tmp/full2.log")
-if [ -n "$d" ] && [ -f "$d/disk.img" ]; then
-	files "$d/disk.img" >"$tmp/full2.files"
+if kept_disk full2; then
+	files "$disk" >"$tmp/full2.files"
 	show "$tmp/full2.files"
 	check "full2: \\mmboot holds the .map alone (no partial .txt)" \
 		test "$(cat "$tmp/full2.files")" = "$machine-1.map"
-	mcopy -i "$d/disk.img" "::/mmboot/$machine-1.map" "$tmp/full2.map" 2>/dev/null
+	mcopy -i "$disk" "::/mmboot/$machine-1.map" "$tmp/full2.map" 2>/dev/null
 	"$T" show "$tmp/full2.map" >"$tmp/full2.show" 2>&1
 	rows "$tmp/full2.show" >"$tmp/r.host"
 	rows "$tmp/full2.txt" >"$tmp/r.serial"
 	check "full2: the kept dump is whole: it decodes to the $(wc -l <"$tmp/r.serial") rows the loader printed" \
 		same_rows "$tmp/r.host" "$tmp/r.serial"
-	check "full2: fsck.fat finds the file system clean" fsck_ok "$d/disk.img"
-	rm -rf "$d"
-else
-	not_ok "full2: the disk image after the boot (run-qemu KEEP=1) is missing"
+	check "full2: fsck.fat finds the file system clean" fsck_ok "$disk"
+	rm -rf "${disk%/disk.img}"
 fi
 ran_to_pass full2 "$tmp/full2.txt" "$rc1" "$tmp/full2.log"
 
-clean "$tmp/nofs.log" >"$tmp/nofs.txt"
-grep -a -e '^save' -e 'BdsDxe: starting' "$tmp/nofs.txt" | show
+serial nofs -e 'BdsDxe: starting'
 check "nofs: the loader came over the network (PXE)" grep -aq '^BdsDxe: starting .*PXEv4' "$tmp/nofs.txt"
 check "nofs: the loader reports the boot device without a file system" \
 	grep -aq '^save: cannot open \\mmboot on the boot volume: the boot device has no file system (status 0x8000000000000003); the boot goes on without saving$' "$tmp/nofs.txt"
-d=$(kept_dir "$tmp/nofs.log")
-if [ -n "$d" ] && [ -f "$d/disk.img" ]; then
-	files "$d/disk.img" >"$tmp/nofs.files"
+if kept_disk nofs; then
+	files "$disk" >"$tmp/nofs.files"
 	check "nofs: nothing written to the FAT disk that is not the boot device" test ! -s "$tmp/nofs.files"
-	rm -rf "$d"
-else
-	not_ok "nofs: the disk image after the boot (run-qemu KEEP=1) is missing"
+	rm -rf "${disk%/disk.img}"
 fi
 ran_to_pass nofs "$tmp/nofs.txt" "$rc2" "$tmp/nofs.log"

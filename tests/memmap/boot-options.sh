@@ -44,20 +44,6 @@ fw_after_stop() {
 	clean "$1" | awk '/^inspect: stopping after the report/{s=1;next}
 		s&&(/^BdsDxe: (loading|starting)/||/UEFI Interactive Shell/){f=1} END{exit !f}'
 }
-sendkeys() {  # sendkeys SOCKET KEY...
-	python3 - "$@" <<'EOF' 2>&1 | sed 's/^/# /'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-for k in sys.argv[2:]:
-    s.sendall(("sendkey %s\n" % k).encode())
-    time.sleep(0.5)
-s.close()
-EOF
-}
-config() {  # config IMG TEXT
-	printf '%s\n' "$2" >"$tmp/cfg" && mcopy -o -i "$1" "$tmp/cfg" ::/mmboot/config.txt
-}
 no_view()   { ! grep -aq -- '-- lines [0-9]' "$1"; }
 no_kernel() { ! went_on "$1"; }
 countdowns() { grep -ao 'scroll the memory map report ([0-9]* s)' "$1" | grep -o '[0-9]\+' | sort -n | uniq; }
@@ -74,7 +60,7 @@ p1=$bpid
 (
 	if wait_for "$tmp/enter.log" 'scroll the memory map report \(30 s\)'; then
 		sleep 1
-		sendkeys "$mon" ret
+		sendkeys "$mon" 0.5 ret
 	fi
 ) &
 k1=$!

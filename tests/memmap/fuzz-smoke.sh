@@ -15,20 +15,8 @@ if [ ! -x "$F" ]; then
 fi
 seeds=$(mktemp -d)
 work=$(mktemp -d)
-trap 'rm -rf "$seeds" "$work"' EXIT
-# a private, working copy of a program that other people's `make` may be
-# relinking right now: copy, check that it runs, retry for up to a minute
-stable_copy() {  # stable_copy SRC DST TESTCMD...
-	local src=$1 dst=$2 i
-	shift 2
-	for i in $(seq 1 30); do
-		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 2
-	done
-	return 1
-}
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh  # stable_copy, show
 trap 'rm -rf "$seeds" "$work" "$work.bin" "$work.tool"' EXIT
 stable_copy "$F" "$work.bin" -runs=0 || { echo "not ok 1 - $F does not run"; echo "1..1"; exit 1; }
 F=$work.bin
@@ -48,11 +36,11 @@ printf '\0MemoryMap,"LoaderCode","1000","1FFF","1","F"\n' >"$seeds/sfo"
 out=$("$F" -max_total_time="$SECS" -timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
       "$work" "$seeds" 2>&1)
 rc=$?
-echo "$out" | grep -E '^(Done [0-9]+ runs|stat::(number_of_executed_units|new_units_added|peak_rss_mb)|INFO: seed corpus)|ERROR|SUMMARY' | sed 's/^/# /'
+echo "$out" | grep -E '^(Done [0-9]+ runs|stat::(number_of_executed_units|new_units_added|peak_rss_mb)|INFO: seed corpus)|ERROR|SUMMARY' | show
 if [ $rc -eq 0 ]; then
 	echo "ok 1 - fuzz_mapfile ${SECS}s smoke run over every parser: no crash, leak or invariant failure"
 else
-	echo "$out" | tail -40 | sed 's/^/# /'
+	echo "$out" | tail -40 | show
 	echo "not ok 1 - fuzz_mapfile smoke run failed (exit $rc)"
 fi
 echo "1..1"

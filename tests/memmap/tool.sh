@@ -19,42 +19,25 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 T=${MMBOOT_MEMMAP_TOOL:-build/host/mmboot-memmap}
 M=${MMBOOT_MEMMAPS:-../shared/memmaps}
-n=0
+# shellcheck source=tests/lib/tap.sh
+. tests/lib/tap.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# a private, working copy of a program that other people's `make` may be
-# relinking right now: copy, check that it runs, retry for up to a minute
-stable_copy() {  # stable_copy SRC DST TESTCMD...
-	local src=$1 dst=$2 i
-	shift 2
-	for i in $(seq 1 30); do
-		if cp "$src" "$dst" 2>/dev/null && chmod +x "$dst" && "$dst" "$@" >/dev/null 2>&1; then
-			return 0
-		fi
-		sleep 2
-	done
-	return 1
-}
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; }
-check()  { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-log()    { sed 's/^/# /' "$@"; }
 
 # rows of a show output: "idx type start end" (columns 1-4 of table rows)
 rows() { awk '/^  idx type/{t=1;next} t&&/^$/{exit} t{print $1,$2,$3,$4}' "$1"; }
 
 show_roundtrip() {  # show FILE, show the output again: same rows
-	"$T" show "$1" >"$tmp/a.txt" 2>"$tmp/err" || { log "$tmp/err"; return 1; }
-	"$T" show "$tmp/a.txt" >"$tmp/b.txt" 2>"$tmp/err" || { log "$tmp/err"; return 1; }
+	"$T" show "$1" >"$tmp/a.txt" 2>"$tmp/err" || { show "$tmp/err"; return 1; }
+	"$T" show "$tmp/a.txt" >"$tmp/b.txt" 2>"$tmp/err" || { show "$tmp/err"; return 1; }
 	[ -s "$tmp/a.txt" ] && diff <(rows "$tmp/a.txt") <(rows "$tmp/b.txt") >"$tmp/d" ||
-		{ log "$tmp/d"; return 1; }
+		{ show "$tmp/d"; return 1; }
 	[ "$(rows "$tmp/a.txt" | wc -l)" -gt 0 ]
 }
 
 replay_json() {
-	"$T" replay "$1" --json >"$tmp/r.json" 2>"$tmp/err" || { log "$tmp/err"; return 1; }
-	python3 - "$tmp/r.json" <<'EOF' 2>&1 | log
+	"$T" replay "$1" --json >"$tmp/r.json" 2>"$tmp/err" || { show "$tmp/err"; return 1; }
+	python3 - "$tmp/r.json" <<'EOF' 2>&1 | show
 import json, sys
 d = json.load(open(sys.argv[1]))
 need = ["entries_in", "entries_out", "usable_below_4g", "usable_above_4g",
@@ -73,8 +56,8 @@ EOF
 }
 
 svg_bands() {
-	"$T" svg "$1" >"$tmp/m.svg" 2>"$tmp/err" || { log "$tmp/err"; return 1; }
-	xmllint --noout "$tmp/m.svg" 2>&1 | log
+	"$T" svg "$1" >"$tmp/m.svg" 2>"$tmp/err" || { show "$tmp/err"; return 1; }
+	xmllint --noout "$tmp/m.svg" 2>&1 | show
 	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
 	"$T" show "$1" >"$tmp/s.txt" || return 1
 	local want lin cmp
@@ -98,7 +81,7 @@ corpus_tests() {
 	local z="$M/asus_zenbook_ux391fa"
 	"$T" diff "${z}_e820.raw.txt" "${z}_efi_unsorted.raw.txt" >"$tmp/diff" 2>&1
 	local rc=$?
-	log "$tmp/diff"
+	show "$tmp/diff"
 	check "diff ZenBook e820 vs EFI: no usable difference (exit 0)" \
 		test "$rc" -eq 0 -a "$(grep -c 'usable difference: none' "$tmp/diff")" -eq 1
 	"$T" diff "$M/dell_latitude_7490.txt" "$M/hp_elitebook_1040_g9.txt" >"$tmp/diff" 2>&1
@@ -140,7 +123,7 @@ expect_bad() {  # expect_bad DESC PATTERN FILE: exit 2, stderr names the place
 	local d=$1 pat=$2 f=$3
 	"$T" show "$f" >/dev/null 2>"$tmp/err"
 	local rc=$?
-	log "$tmp/err"
+	show "$tmp/err"
 	check "$d: exit 2, message names the place" \
 		test "$rc" -eq 2 -a "$(grep -cE -- "$pat" "$tmp/err")" -ge 1
 }
@@ -150,7 +133,7 @@ dump_and_bad_tests() {
 	if [ -r "$src" ] && write_dump "$src" "$tmp/q.map"; then
 		"$T" show "$tmp/q.map" >"$tmp/q.txt" 2>"$tmp/err"
 		local rc=$?
-		log "$tmp/err"
+		show "$tmp/err"
 		"$T" show "$src" >"$tmp/src.txt"
 		check "dump written from the documented layout reads back: same rows" \
 			test "$rc" -eq 0 -a -z "$(diff <(rows "$tmp/q.txt") <(rows "$tmp/src.txt"))"
@@ -182,7 +165,7 @@ other_tests() {
 	fi
 	if command -v rsvg-convert >/dev/null 2>&1 && [ -r "$M/dell_latitude_7490.txt" ]; then
 		"$T" svg "$M/dell_latitude_7490.txt" --png "$tmp/m.png" >/dev/null 2>"$tmp/err"
-		log "$tmp/err"
+		show "$tmp/err"
 		check "svg --png writes a PNG (rsvg-convert)" \
 			test "$(head -c 4 "$tmp/m.png" 2>/dev/null | od -An -c | tr -d ' ')" = '211PNG'
 	fi

@@ -13,23 +13,13 @@
 #include <cmocka.h>
 #include "../../efi/elf32.h"
 
-struct ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version, entry, phoff, shoff, flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct phdr {
-	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
-};
-
 static uint8_t img[0x3000];
 
 /* text: 0x100 bytes at 0xC0100000 (R X); data: 0x20 bytes + 0x1000 bss at 0xC0101000 (RW) */
-static struct ehdr *make_image(void)
+static struct elf32_ehdr *make_image(void)
 {
 	memset(img, 0, sizeof(img));
-	struct ehdr *eh = (struct ehdr *)img;
+	struct elf32_ehdr *eh = (struct elf32_ehdr *)img;
 	memcpy(eh->ident, "\x7f" "ELF\x01\x01\x01", 7);
 	eh->type = 2;
 	eh->machine = 3;
@@ -37,20 +27,20 @@ static struct ehdr *make_image(void)
 	eh->entry = 0xC0100010u;
 	eh->phoff = sizeof(*eh);
 	eh->ehsize = sizeof(*eh);
-	eh->phentsize = sizeof(struct phdr);
+	eh->phentsize = sizeof(struct elf32_phdr);
 	eh->phnum = 3;
-	struct phdr *ph = (struct phdr *)(img + eh->phoff);
-	ph[0] = (struct phdr){ 1, 0x1000, 0xC0100000u, 0, 0x100, 0x100, 5, 0x1000 };
-	ph[1] = (struct phdr){ 4, 0, 0, 0, 0, 0, 4, 4 };   /* PT_NOTE: ignored */
-	ph[2] = (struct phdr){ 1, 0x2000, 0xC0101000u, 0, 0x20, 0x1020, 6, 0x1000 };
+	struct elf32_phdr *ph = (struct elf32_phdr *)(img + eh->phoff);
+	ph[0] = (struct elf32_phdr){ 1, 0x1000, 0xC0100000u, 0, 0x100, 0x100, 5, 0x1000 };
+	ph[1] = (struct elf32_phdr){ 4, 0, 0, 0, 0, 0, 4, 4 };   /* PT_NOTE: ignored */
+	ph[2] = (struct elf32_phdr){ 1, 0x2000, 0xC0101000u, 0, 0x20, 0x1020, 6, 0x1000 };
 	memset(img + 0x1000, 0x90, 0x100);
 	memset(img + 0x2000, 0x11, 0x20);
 	return eh;
 }
 
-static struct phdr *phdrs(void)
+static struct elf32_phdr *phdrs(void)
 {
-	return (struct phdr *)(img + sizeof(struct ehdr));
+	return (struct elf32_phdr *)(img + sizeof(struct elf32_ehdr));
 }
 
 static void test_valid_image(void **state)
@@ -140,11 +130,11 @@ static void test_segment_corruptions(void **state)
 static void test_too_many_segments(void **state)
 {
 	(void)state;
-	struct ehdr *eh = make_image();
+	struct elf32_ehdr *eh = make_image();
 	eh->phnum = ELF32_MAX_SEGS + 1;
-	struct phdr *ph = phdrs();
+	struct elf32_phdr *ph = phdrs();
 	for (uint32_t i = 0; i < eh->phnum; i++)
-		ph[i] = (struct phdr){ 1, 0x1000, 0xC0100000u + i * 0x1000, 0, 0x10, 0x10, 5, 0x1000 };
+		ph[i] = (struct elf32_phdr){ 1, 0x1000, 0xC0100000u + i * 0x1000, 0, 0x10, 0x10, 5, 0x1000 };
 	expect_refused("too many PT_LOAD segments");
 	eh->phnum = ELF32_MAX_SEGS;
 	struct elf32_plan p;

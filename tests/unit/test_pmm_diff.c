@@ -1,5 +1,6 @@
 /*
- * Differential test of the buddy PMM against a trivial model: one state per
+ * Differential test of the buddy PMM against a trivial model (shared with the
+ * fuzzer: tests/host/pmm_model.h): one state per
  * frame (hole, free, allocated, reserved). Millions of random operations
  * (alloc of every order with and without zone flags, free, double free,
  * wrong order, tail frees, reserve, release) are applied to both; after
@@ -24,17 +25,12 @@
 #include <mmboot/pmm.h>
 #include <mmboot/errno.h>
 #include "host_env.h"
+#include "pmm_model.h"
 
-enum { M_HOLE = 0, M_FREE, M_ALLOC, M_RESERVED };
-
-#define SPAN 8192u                    /* frames (32 MiB) */
-#define MAX_LIVE 4096u
+#define SPAN PMM_MODEL_SPAN           /* frames (32 MiB) */
 #define CHECK_EVERY 128u
 
-static uint8_t model[SPAN];
-static uint32_t model_free;
-static struct { uint32_t pfn; uint8_t order; } live[MAX_LIVE];
-static uint32_t n_live;
+static struct pmm_model model;        /* live list: up to 4096 blocks */
 static struct pmm *pmm;
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static uint64_t n_alloc, n_nomem, n_free, n_bad, n_range;
@@ -58,45 +54,6 @@ static const struct memmap_range map[] = {
 };
 #define MASK (MEMMAP_CLASS_BIT(MEMMAP_USABLE) | MEMMAP_CLASS_BIT(MEMMAP_BOOT_SERVICES))
 
-/* The model's view of the map and the policy, derived independently. */
-static void model_init(void)
-{
-	memset(model, M_HOLE, sizeof(model));
-	for (unsigned i = 0; i < ARRAY_SIZE(map); i++) {
-		if (!(MEMMAP_CLASS_BIT(map[i].cls) & MEMMAP_FREE_MASK))
-			continue;
-		uint8_t v = (MEMMAP_CLASS_BIT(map[i].cls) & MASK) ? M_FREE : M_RESERVED;
-		for (uint64_t f = map[i].start / 4096; f < map[i].end / 4096; f++)
-			model[f] = f == 0 ? M_HOLE : (f < 256 ? M_RESERVED : v);
-	}
-	model_free = 0;
-	for (uint32_t f = 0; f < SPAN; f++)
-		model_free += model[f] == M_FREE;
-	n_live = 0;
-}
-
-static bool model_has_run(unsigned order, uint32_t limit)
-{
-	uint32_t len = 1u << order;
-	for (uint32_t f = 0; f + len <= limit && f + len <= SPAN; f += len) {
-		uint32_t i = 0;
-		while (i < len && model[f + i] == M_FREE)
-			i++;
-		if (i == len)
-			return true;
-	}
-	return false;
-}
-
-static uint32_t zone_limit(unsigned flags)
-{
-	if (flags & PMM_ZONE_1M)
-		return 256;
-	if (flags & PMM_ZONE_16M)
-		return 4096;
-	return SPAN;
-}
-
 static void op_alloc(void)
 {
 	unsigned order = (unsigned)(rnd() % 100 < 60 ? 0 : rnd() % (PMM_MAX_ORDER + 1));
@@ -106,62 +63,34 @@ static void op_alloc(void)
 	n_alloc++;
 	if (pa == PADDR_NONE) {
 		n_nomem++;
-		if (model_has_run(order, zone_limit(flags)))
+		if (pmm_model_has_run(&model, order, pmm_model_zone_limit(flags)))
 			fail_msg("alloc(order %u, flags %u) failed but the model has a free run", order, flags);
 		return;
 	}
 	uint32_t pfn = (uint32_t)(pa >> 12), len = 1u << order;
-	if (pa & ((4096ull << order) - 1) || pfn + len > zone_limit(flags))
+	if (pa & ((4096ull << order) - 1) || pfn + len > pmm_model_zone_limit(flags))
 		fail_msg("alloc(order %u, flags %u) = 0x%llx misaligned or outside the zone", order,
 		         flags, (unsigned long long)pa);
-	for (uint32_t i = 0; i < len; i++) {
-		if (model[pfn + i] != M_FREE)
-			fail_msg("alloc gave frame 0x%x in model state %d", pfn + i, model[pfn + i]);
-		model[pfn + i] = M_ALLOC;
-	}
-	model_free -= len;
-	if (n_live < MAX_LIVE) {
-		live[n_live].pfn = pfn;
-		live[n_live++].order = (uint8_t)order;
-	} else {
+	uint32_t bad = pmm_model_take(&model, pfn, order);
+	if (bad != UINT32_MAX)
+		fail_msg("alloc gave frame 0x%x in model state %d", bad, model.frame[bad]);
+	if (!pmm_model_push_live(&model, pfn, order)) {
 		assert_int_equal(pmm_free(pmm, pa, order), 0);
-		for (uint32_t i = 0; i < len; i++)
-			model[pfn + i] = M_FREE;
-		model_free += len;
+		pmm_model_give(&model, pfn, order);
 	}
 }
 
 static void op_free(void)
 {
-	if (!n_live)
+	if (!model.n_live)
 		return;
-	uint32_t i = (uint32_t)(rnd() % n_live);
-	uint32_t pfn = live[i].pfn, len = 1u << live[i].order;
-	int r = pmm_free(pmm, (paddr_t)pfn << 12, live[i].order);
+	uint32_t i = (uint32_t)(rnd() % model.n_live);
+	uint32_t pfn = model.live[i].pfn;
+	int r = pmm_free(pmm, (paddr_t)pfn << 12, model.live[i].order);
 	n_free++;
 	if (r != 0)
-		fail_msg("free(0x%x, %u) = %s", pfn, live[i].order, mm_strerror(r));
-	for (uint32_t k = 0; k < len; k++)
-		model[pfn + k] = M_FREE;
-	model_free += len;
-	live[i] = live[--n_live];
-}
-
-/* Expected error of freeing (pfn, order) per the model and the live list. */
-static int expected_free_error(uint32_t pfn, unsigned order)
-{
-	if (pfn >= SPAN)
-		return -MM_ERANGE;
-	if (pfn & ((1u << order) - 1))
-		return -MM_EALIGN;
-	for (uint32_t i = 0; i < n_live; i++) {
-		uint32_t s = live[i].pfn, e = s + (1u << live[i].order);
-		if (pfn == s)
-			return live[i].order == order ? 0 : -MM_EORDER;
-		if (pfn > s && pfn < e)
-			return -MM_ENOTALLOC;
-	}
-	return model[pfn] == M_FREE ? -MM_EDOUBLEFREE : -MM_ERESERVED;
+		fail_msg("free(0x%x, %u) = %s", pfn, model.live[i].order, mm_strerror(r));
+	pmm_model_drop_live(&model, i);
 }
 
 static void op_bad_free(void)
@@ -169,13 +98,13 @@ static void op_bad_free(void)
 	uint32_t pfn;
 	unsigned order = (unsigned)(rnd() % 4);
 	uint64_t r = rnd() % 3;
-	if (r == 0 && n_live) {                    /* a live block, wrong order or tail */
-		uint32_t i = (uint32_t)(rnd() % n_live);
-		pfn = live[i].pfn + (live[i].order && rnd() % 2 ? 1u : 0u);
+	if (r == 0 && model.n_live) {              /* a live block, wrong order or tail */
+		uint32_t i = (uint32_t)(rnd() % model.n_live);
+		pfn = model.live[i].pfn + (model.live[i].order && rnd() % 2 ? 1u : 0u);
 	} else {
 		pfn = (uint32_t)(rnd() % (SPAN + 64));
 	}
-	int want = expected_free_error(pfn, order);
+	int want = pmm_model_free_error(&model, pfn, order);
 	if (want == 0)
 		return;                                /* happened to be a correct free: skip */
 	uint32_t before = pmm_free_pages(pmm);
@@ -192,16 +121,8 @@ static void op_range(bool release)
 	uint32_t s = (uint32_t)(rnd() % SPAN), e = s + (uint32_t)(rnd() % 64);
 	if (e > SPAN)
 		e = SPAN;
-	int want = 0;
-	for (uint32_t f = s; f < e; f++) {
-		if (model[f] == M_ALLOC)
-			want = -MM_EBUSY;
-		else if (!want && release && model[f] == M_FREE)
-			want = -MM_EDOUBLEFREE;
-	}
-	uint32_t count = 0;
-	for (uint32_t f = s; f < e && !want; f++)
-		count += model[f] == (release ? M_RESERVED : M_FREE);
+	uint32_t count;
+	int want = pmm_model_range_want(&model, s, e, release, &count);
 	n_range++;
 	int got = release ? pmm_release_range(pmm, (paddr_t)s << 12, (paddr_t)e << 12)
 	                  : pmm_reserve(pmm, (paddr_t)s << 12, (paddr_t)e << 12);
@@ -213,15 +134,7 @@ static void op_range(bool release)
 	if (got != (int)count)
 		fail_msg("%s [0x%x,0x%x) = %d frames, model says %u", release ? "release" : "reserve",
 		         s, e, got, count);
-	for (uint32_t f = s; f < e; f++) {
-		if (release && model[f] == M_RESERVED && f != 0) {
-			model[f] = M_FREE;
-			model_free++;
-		} else if (!release && model[f] == M_FREE) {
-			model[f] = M_RESERVED;
-			model_free--;
-		}
-	}
+	pmm_model_range_apply(&model, s, e, release);
 }
 
 static void step(uint64_t i)
@@ -239,9 +152,9 @@ static void step(uint64_t i)
 		op_alloc();
 	else
 		op_free();
-	if (pmm_free_pages(pmm) != model_free)
+	if (pmm_free_pages(pmm) != model.free)
 		fail_msg("step %llu: free pages %u, model %u", (unsigned long long)i,
-		         pmm_free_pages(pmm), model_free);
+		         pmm_free_pages(pmm), model.free);
 }
 
 static void test_differential(void **st)
@@ -252,8 +165,8 @@ static void test_differential(void **st)
 	void *mem = aligned_alloc(64, (size + 63) & ~63ull);
 	pmm = pmm_init(mem, size, PADDR_NONE, m, ARRAY_SIZE(m), MASK);
 	assert_non_null(pmm);
-	model_init();
-	assert_int_equal(pmm_free_pages(pmm), model_free);
+	pmm_model_init(&model, map, ARRAY_SIZE(map), MASK);
+	assert_int_equal(pmm_free_pages(pmm), model.free);
 	const char *env = getenv("PMM_DIFF_OPS");
 	uint64_t ops = env ? strtoull(env, NULL, 0) : 2000000;
 	for (uint64_t i = 0; i < ops; i++) {
@@ -263,14 +176,14 @@ static void test_differential(void **st)
 	}
 	assert_int_equal(pmm_check(pmm, true), 0);
 	/* drain: everything back, count returns to the model's */
-	while (n_live)
+	while (model.n_live)
 		op_free();
-	assert_int_equal(pmm_free_pages(pmm), model_free);
+	assert_int_equal(pmm_free_pages(pmm), model.free);
 	assert_int_equal(pmm_check(pmm, true), 0);
 	printf("# %llu operations: %llu allocs (%llu out of memory), %llu frees, %llu bad frees, "
 	       "%llu range ops; final free %u pages\n", (unsigned long long)ops,
 	       (unsigned long long)n_alloc, (unsigned long long)n_nomem, (unsigned long long)n_free,
-	       (unsigned long long)n_bad, (unsigned long long)n_range, model_free);
+	       (unsigned long long)n_bad, (unsigned long long)n_range, model.free);
 	free(mem);
 }
 

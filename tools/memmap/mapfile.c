@@ -28,14 +28,21 @@
 
 #define MF_MAX_FILE (64u << 20)    /* refuse inputs above 64 MiB */
 
+/* The message after a prefix of n bytes already in c->err; always -1. */
+static int mf_vfail(struct mf_ctx *c, int n, const char *fmt, va_list ap)
+{
+	if (n < 0 || (size_t)n >= c->errlen)
+		return -1;
+	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	return -1;
+}
+
 int mf_fail(struct mf_ctx *c, uint32_t line, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(c->err, c->errlen, "%s:%u: ", c->name, line);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	mf_vfail(c, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -45,10 +52,8 @@ int mf_fail_at(struct mf_ctx *c, uint64_t offset, const char *fmt, ...)
 	va_list ap;
 	int n = snprintf(c->err, c->errlen, "%s: offset 0x%llx: ", c->name,
 	                 (unsigned long long)offset);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	mf_vfail(c, n, fmt, ap);
 	va_end(ap);
 	return -1;
 }
