@@ -57,7 +57,8 @@ BOOT_HOST_TESTS := $(BUILD)/host/tests/unit/test_bootinfo \
                    $(BUILD)/host/tests/unit/test_pdbuild \
                    $(BUILD)/host/tests/unit/test_exitbs \
                    $(BUILD)/host/tests/unit/test_elf32 \
-                   $(BUILD)/host/tests/unit/test_fwpt
+                   $(BUILD)/host/tests/unit/test_fwpt \
+                   $(BUILD)/host/tests/unit/test_loader_fw
 
 $(BUILD)/host/tests/unit/test_bootinfo: $(BUILD)/host/tests/unit/test_bootinfo.o
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
@@ -74,6 +75,11 @@ $(BUILD)/host/tests/unit/test_elf32: $(BUILD)/host/tests/unit/test_elf32.o \
 
 $(BUILD)/host/tests/unit/test_fwpt: $(BUILD)/host/tests/unit/test_fwpt.o \
 		$(BUILD)/host/arch/x86/fwpt.o
+	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
+
+# the exit path against an untidy simulated firmware, then the PMM build
+$(BUILD)/host/tests/unit/test_loader_fw: $(BUILD)/host/tests/unit/test_loader_fw.o \
+		$(BUILD)/host/efi/exitbs.o $(LIBMM_HOST) $(HOST_ENV_OBJS)
 	$(CLANG) $(HOST_LDFLAGS) -o $@ $^ -lcmocka
 
 HOST_TESTS += $(BOOT_HOST_TESTS)
