@@ -11,11 +11,14 @@
 #                       LOADER is 1 (default), \EFI\BOOT\BOOTX64.EFI
 #   boot IMG LOG [VAR=value ...]  run-qemu.sh on a copy of IMG, serial to LOG,
 #                       run-qemu's own messages to LOG.run; returns its status
+#   start_boot IMG LOG [VAR=value ...]  the same in the background (LOG
+#                       emptied first), run-qemu's pid in $bpid
 #   clean LOG           serial log without ANSI escapes and CR at line ends (a
 #                       lone CR, as in the countdown, becomes a line break)
 #   went_on LOG         the kernel stage's banner is in the (clean) log
 #   kept_dir LOG        the scratch directory run-qemu kept (KEEP=1)
 #   rows FILE           the memory-map table rows of a report
+#   wait_for LOG ERE [SECONDS]  until the raw LOG matches (1 if it never does)
 #   config IMG TEXT     TEXT as \mmboot\config.txt on IMG
 #   sendkeys SOCKET DELAY KEY...  QEMU monitor sendkey of each KEY, DELAY
 #                       seconds after each
@@ -37,11 +40,19 @@ mkimg() {
 	mmd -i "$1" ::/EFI ::/EFI/BOOT && mcopy -i "$1" "$EFI" ::/EFI/BOOT/BOOTX64.EFI
 }
 
-boot() {
+# replaces the (sub)shell by run-qemu.sh: call it in ( ... )
+exec_qemu() {
 	local img=$1 log=$2
 	shift 2
-	env MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$log" TIMEOUT="$BOOT_TIMEOUT" \
+	exec env MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$log" TIMEOUT="$BOOT_TIMEOUT" \
 		IMG="$img" "$@" tools/run-qemu.sh >"$log.run" 2>&1 </dev/null
+}
+boot() { ( exec_qemu "$@" ); }
+start_boot() {
+	: >"$2"
+	( exec_qemu "$@" ) &
+	# shellcheck disable=SC2034  # read by the tests that source this
+	bpid=$!
 }
 
 clean()   { sed 's/\r*$//; s/\x1b\[[0-9;=?]*[A-Za-z]//g' "$1" | tr '\r' '\n'; }
@@ -49,6 +60,15 @@ went_on() { grep -aq '^mmboot kernel stage' "$1"; }
 kept_dir() { sed -n 's/^run-qemu: kept //p' "$1.run" | tail -1; }
 # the table rows of a report (serial log or `mmboot-memmap show` output)
 rows() { awk '/^  idx type/{t=1;next} t&&/^$/{exit} t{print}' "$1"; }
+# wait_for LOG ERE [SECONDS]: until the raw log matches (1 if it never does)
+wait_for() {
+	local _
+	for _ in $(seq 1 $((${3:-$BOOT_TIMEOUT} * 5))); do
+		grep -aqE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
 config() {
 	printf '%s\n' "$2" >"$tmp/cfg" && mcopy -o -i "$1" "$tmp/cfg" ::/mmboot/config.txt
 }

@@ -21,24 +21,6 @@
 # shellcheck source=tests/memmap/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
 
-# start_boot IMG LOG VAR=value...: run-qemu.sh in the background, pid in bpid
-start_boot() {
-	local img=$1 log=$2
-	shift 2
-	: >"$log"
-	( exec env MEM=512M MACHINE=q35 SERIAL_STDIO=0 SERIAL_LOG="$log" TIMEOUT="$BOOT_TIMEOUT" \
-		IMG="$img" "$@" tools/run-qemu.sh >"$log.run" 2>&1 </dev/null ) &
-	bpid=$!
-}
-# wait_for LOG ERE [SECONDS]: until the raw log matches (1 if it never does)
-wait_for() {
-	local _
-	for _ in $(seq 1 $((${3:-$BOOT_TIMEOUT} * 5))); do
-		grep -aqE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
-	done
-	return 1
-}
 # the firmware runs again after the loader's stop line
 fw_after_stop() {
 	clean "$1" | awk '/^inspect: stopping after the report/{s=1;next}

@@ -74,10 +74,7 @@ timeout=30 nosave' || { not_ok "image 3"; exit 1; }
 mon=$tmp/mon.sock
 boot "$tmp/c.img" "$tmp/c.log" DUMPS="$tmp/dumps3" EXTRA="-monitor unix:$mon,server,nowait" &
 qpid=$!
-for _ in $(seq 1 150); do
-	grep -aq 'scroll the memory map report' "$tmp/c.log" 2>/dev/null && break
-	sleep 1
-done
+wait_for "$tmp/c.log" 'scroll the memory map report' 150
 sendkeys "$mon" 2 end ret
 wait "$qpid"
 rc=$?
