@@ -18,6 +18,8 @@
 #include "boot_reclaim.h"
 #include "vm.h"
 #include <mmboot/kmem.h>
+#include <mmboot/region.h>
+#include <mmboot/errno.h>
 #include "../arch/x86/cpu.h"
 #include <mmboot/efi_memdesc.h>
 
@@ -135,22 +137,25 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 	selftest_crash();
 #endif
 
-	/* INIT: pmm */
+	/* INIT: pmm -- refuses to return without the loader's PMM */
 	pmm_glue_init(kernel_bi);
 	/* the loader's transient frames (firmware page tables, its stack, ...):
 	 * we run on our own directory, give them to the PMM (before the VMM
 	 * adopts the boot mappings: the trampoline's goes away) */
-	if (kernel_pmm)
-		boot_reclaim_transient(kernel_bi);
+	boot_reclaim_transient(kernel_bi);
 	/* INIT: vm */
-	if (kernel_pmm)
-		vm_init(kernel_pmm, kernel_pmm_va, kernel_pmm_bytes);
+	int rc = vm_init(kernel_pmm, kernel_pmm_va, kernel_pmm_bytes);
+	if (rc)
+		kernel_fail("vm: the region layer did not start: %s", mm_strerror(rc));
 	/* INIT: heap */
-	if (vm_pmm())
-		heap_init();
+	rc = heap_init();
+	if (rc)
+		kernel_fail("heap: the slab heap did not start: %s", mm_strerror(rc));
 	/* INIT: fb */
 	fbcon_setup();
 	reset_setup();
+	/* every layer is up: the kernel's address space as the tests find it */
+	region_dump();
 
 	uint32_t failed = ktest_run_all();
 	kernel_exit(failed ? KERNEL_STATUS_FAIL : KERNEL_STATUS_PASS);

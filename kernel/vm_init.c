@@ -122,7 +122,6 @@ int vm_init(struct pmm *pmm, vaddr_t pmm_va, uint32_t pmm_bytes)
 	if (bi->boot_va_end > va_lo && bi->boot_va_end <= PAGING_VA_LIMIT)
 		adopt_leftovers(va_lo, bi->boot_va_end);
 	vm_the_pmm = pmm;
-	region_dump();
 	uint32_t orphans = vm_orphan_pages(true), bad = region_check(true);
 	mm_printf("vm: %u mapped pages outside regions, region_check %u, PMM free %u pages, "
 	          "%u page tables from the PMM\n", orphans, bad, pmm_free_pages(pmm), arch_page_tables());

@@ -6,8 +6,8 @@
  *
  * kmalloc runs exactly as in the kernel: mm/kmem*.c built -O2 (libmm bench
  * build) on its production page source, the region layer (mm/region.c) over
- * the host MMU simulator, with the host mm_lock (a real call per lock and
- * unlock, like the kernel's interrupt-flag lock). Debug checks are off
+ * the host MMU simulator, with the host mm_lock (inline, include/mmboot/
+ * mm_lock_host.h: a re-entry check, as the kernel's adds pushf/cli). Debug checks are off
  * (the production default).
  *
  * Output: "key value" lines (value: median over REPS runs, ns per operation
@@ -277,7 +277,7 @@ static int setup(void)
 
 #if defined(ALLOC_KMEM)
 /* The floor the environment sets: the four lock calls of a kmalloc+kfree
- * pair (mm_lock_acquire/release, real calls as in the kernel). */
+ * pair (mm_lock_acquire/release, inline as in the kernel). */
 static double bench_lock_floor(void)
 {
 	static struct mm_lock lk;
