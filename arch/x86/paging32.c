@@ -201,7 +201,9 @@ int arch_map_large(vaddr_t va, paddr_t pa, uint32_t flags)
 	return 0;
 }
 
-int arch_unmap(vaddr_t va, paddr_t *pa_out)
+/* The entry that maps va: its PDE (4 MiB page: 1) or PTE (0) in *e, or
+ * -MM_ERANGE / -MM_ENOENT. */
+static int entry_of(vaddr_t va, volatile uint32_t **e)
 {
 	if (va >= PAGING_VA_LIMIT)
 		return -MM_ERANGE;
@@ -209,18 +211,26 @@ int arch_unmap(vaddr_t va, paddr_t *pa_out)
 	if (!(*pde & X86_PTE_P))
 		return -MM_ENOENT;
 	if (*pde & X86_PTE_PS) {
-		if (pa_out)
-			*pa_out = *pde & X86_PDE_LADDR;
-		*pde = 0;
+		*e = pde;
+		return 1;
+	}
+	*e = pte_of(va);
+	return (**e & X86_PTE_P) ? 0 : -MM_ENOENT;
+}
+
+int arch_unmap(vaddr_t va, paddr_t *pa_out)
+{
+	volatile uint32_t *e;
+	int large = entry_of(va, &e);
+	if (large < 0)
+		return large;
+	if (pa_out)
+		*pa_out = *e & (large ? X86_PDE_LADDR : X86_PTE_ADDR);
+	*e = 0;
+	if (large) {
 		hw_invlpg(va & ~(LARGE_PAGE_SIZE - 1u));
 		return 0;
 	}
-	volatile uint32_t *pte = pte_of(va);
-	if (!(*pte & X86_PTE_P))
-		return -MM_ENOENT;
-	if (pa_out)
-		*pa_out = *pte & X86_PTE_ADDR;
-	*pte = 0;
 	hw_invlpg(va);
 	pg.used[va >> 22]--;
 	table_put(va >> 22);
@@ -229,20 +239,14 @@ int arch_unmap(vaddr_t va, paddr_t *pa_out)
 
 int arch_protect(vaddr_t va, uint32_t flags)
 {
-	if (va >= PAGING_VA_LIMIT)
-		return -MM_ERANGE;
-	volatile uint32_t *pde = pde_of(va);
-	if (!(*pde & X86_PTE_P))
-		return -MM_ENOENT;
-	if (*pde & X86_PTE_PS) {
-		*pde = (*pde & X86_PDE_LADDR) | x86_pte_bits(flags) | X86_PTE_PS;
-		hw_invlpg(va);
-		return 0;
-	}
-	volatile uint32_t *pte = pte_of(va);
-	if (!(*pte & X86_PTE_P))
-		return -MM_ENOENT;
-	*pte = (*pte & X86_PTE_ADDR) | x86_pte_bits(flags);
+	volatile uint32_t *e;
+	int large = entry_of(va, &e);
+	if (large < 0)
+		return large;
+	if (large)
+		*e = (*e & X86_PDE_LADDR) | x86_pte_bits(flags) | X86_PTE_PS;
+	else
+		*e = (*e & X86_PTE_ADDR) | x86_pte_bits(flags);
 	hw_invlpg(va);
 	return 0;
 }
