@@ -10,7 +10,7 @@ want=${1:-all}
 # Debian package names; each group lists what a purpose needs on top of build.
 build_pkgs="make clang lld llvm binutils gnu-efi python3"
 run_pkgs="qemu-system-x86 ovmf"
-test_pkgs="libcmocka-dev libclang-rt-14-dev mtools dosfstools fdisk sbsigntool libxml2-utils"
+test_pkgs="libcmocka-dev mtools dosfstools fdisk sbsigntool libxml2-utils"
 bench_pkgs="libjemalloc-dev libmimalloc-dev libc6-dev-i386 gcc-multilib"
 usb_pkgs="mtools dosfstools fdisk sbsigntool"
 
@@ -34,6 +34,29 @@ for f in "$(dirname "$0")"/deps.d/*.list; do
 	done < "$f"
 done
 
+# The clang runtime (ASan, UBSan, libFuzzer) must match the installed clang's
+# version: Debian 12 has the meta package libclang-rt-dev, other releases only
+# libclang-rt-N-dev. Probe the capability itself; when it is missing, name the
+# package for this clang (installed in a second round if clang is new too).
+needs_rt() { case $want in test|bench|all) return 0 ;; esac; return 1; }
+rt_works() {
+	command -v clang >/dev/null 2>&1 || return 1
+	local t; t=$(mktemp -d)
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; return (int)n * 0; }\n' > "$t/f.c"
+	clang -fsanitize=fuzzer,address,undefined "$t/f.c" -o "$t/f" >/dev/null 2>&1
+	local rc=$?; rm -rf "$t"; return $rc
+}
+rt_pkg() {
+	local v; v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -1)
+	if [ -n "$v" ] && apt-cache show "libclang-rt-$v-dev" >/dev/null 2>&1; then
+		echo "libclang-rt-$v-dev"
+	elif [ -n "$v" ]; then
+		echo "libclang-common-$v-dev"
+	else
+		echo "libclang-rt-dev"
+	fi
+}
+
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then
 	for p in $pkgs; do
@@ -48,7 +71,13 @@ else
 	exit 1
 fi
 
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	if needs_rt && ! rt_works; then
+		missing=" $(rt_pkg)"
+	else
+		exit 0
+	fi
+fi
 
 echo "mmboot: installing missing packages:$missing"
 sudo=""
@@ -66,3 +95,10 @@ $sudo apt-get update -qq || { echo "mmboot: apt-get update failed" >&2; exit 1; 
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
 	{ echo "mmboot: apt-get install$missing failed; install them by hand" >&2; exit 1; }
 echo "mmboot: packages installed"
+if needs_rt && ! rt_works; then
+	rt=$(rt_pkg)
+	echo "mmboot: installing the clang sanitizer/fuzzer runtime: $rt"
+	$sudo apt-get install -y -qq --no-install-recommends "$rt" >/dev/null ||
+		{ echo "mmboot: apt-get install $rt failed; install the clang runtime (ASan, UBSan, libFuzzer) for $(clang --version | head -1)" >&2; exit 1; }
+	rt_works || { echo "mmboot: clang still cannot link -fsanitize=fuzzer,address,undefined" >&2; exit 1; }
+fi
