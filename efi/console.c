@@ -14,6 +14,7 @@
 EFI_SYSTEM_TABLE *efi_st;
 EFI_HANDLE efi_image;
 static int bs_gone;   /* 1 after ExitBootServices */
+void (*efi_con_hook)(const CHAR16 *w);   /* set: text goes there, not to ConOut */
 
 struct con_buf {
 	CHAR16 w[128];   /* pending UCS-2 text, NUL terminated on flush */
@@ -44,7 +45,9 @@ static void con_flush(struct con_buf *b)
 	if (b->n == 0)
 		return;
 	b->w[b->n] = 0;
-	if (efi_st && efi_st->ConOut)
+	if (efi_con_hook)   /* serial-only option (efi/inspect_console.c) */
+		efi_con_hook(b->w);
+	else if (efi_st && efi_st->ConOut)
 		efi_st->ConOut->OutputString(efi_st->ConOut, b->w);
 	b->n = 0;
 }
@@ -128,22 +131,25 @@ static struct {
 } allocs[EFI_MAX_ALLOCS];
 static unsigned nallocs;
 
-static EFI_STATUS alloc_below_4g(UINTN pages, EFI_MEMORY_TYPE type, EFI_PHYSICAL_ADDRESS *a)
+static EFI_STATUS alloc_below(paddr_t max, UINTN pages, EFI_MEMORY_TYPE type,
+                              EFI_PHYSICAL_ADDRESS *a)
 {
-	*a = 0xFFFFFFFFull;
+	*a = max;   /* AllocateMaxAddress: the last byte may be at most max */
 	return efi_st->BootServices->AllocatePages(AllocateMaxAddress, type, pages, a);
 }
 
-paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st)
+/* Pages whose last byte is at most max (identity-mapped pages pass a limit
+ * below the kernel's higher half, everything else 4 GiB - 1). */
+paddr_t efi_alloc_below(paddr_t max, UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st)
 {
 	EFI_PHYSICAL_ADDRESS a;
 	if (nallocs >= EFI_MAX_ALLOCS) {
 		*st = EFI_OUT_OF_RESOURCES;
 		return 0;
 	}
-	*st = alloc_below_4g(pages, type, &a);
+	*st = alloc_below(max, pages, type, &a);
 	if (!EFI_ERROR(*st) && a == 0) {   /* page 0 is never used: hold it, try again */
-		*st = alloc_below_4g(pages, type, &a);
+		*st = alloc_below(max, pages, type, &a);
 		efi_st->BootServices->FreePages(0, pages);
 	}
 	if (EFI_ERROR(*st))
@@ -152,6 +158,11 @@ paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st)
 	allocs[nallocs].pages = pages;
 	nallocs++;
 	return a;
+}
+
+paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st)
+{
+	return efi_alloc_below(0xFFFFFFFFull, pages, type, st);
 }
 
 int efi_exit_attempted;

@@ -6,10 +6,15 @@
  *   1. validate the embedded ELF32 kernel, AllocatePages below 4 GiB
  *      (EfiLoaderCode), copy its segments, zero .bss
  *   2. allocate the kernel stack, the loader's own stack for the exit path,
- *      the trampoline page (EfiLoaderCode), the PMM metadata and build
+ *      the trampoline page (EfiLoaderCode, below PDB_IDMAP_LIMIT = 1 GiB if
+ *      possible, else below the kernel's va: it is identity mapped), the
+ *      PMM metadata and build
  *      scratch (pmm_handoff.c) and the boot-info block (header page + map
  *      area sized from a probe of the current map plus slack)
  *   3. lay out the kernel's virtual space (below) in the boot-info block
+ *      and check the whole plan (pdb_plan_check): no overlap, no page 0,
+ *      nothing in the recursive slot, while a failure can still go back
+ *      to the firmware
  *
  * handoff_exit_and_jump, called on the loader's own stack (efi/main.c,
  * efi_call_on_stack): exitbs_run (final GetMemoryMap straight into the
@@ -93,9 +98,13 @@ static EFI_STATUS alloc_boot_pages(struct boot_layout *L)
 	L->lstack_pa = efi_alloc_low(LSTACK_PAGES, EfiLoaderData, &st);
 	if (!L->lstack_pa)
 		return fail(st, "AllocatePages for the loader's exit-path stack");
-	L->tramp_pa = efi_alloc_low(1, EfiLoaderCode, &st);
+	/* identity mapped: below the first GiB (physwin.c keeps out of it),
+	 * else anywhere below the kernel's lowest va; pdb_plan_check decides */
+	L->tramp_pa = efi_alloc_below(PDB_IDMAP_LIMIT - 1, 1, EfiLoaderCode, &st);
 	if (!L->tramp_pa)
-		return fail(st, "AllocatePages for the trampoline");
+		L->tramp_pa = efi_alloc_below((paddr_t)L->plan.va_lo - 1, 1, EfiLoaderCode, &st);
+	if (!L->tramp_pa)
+		return fail(st, "AllocatePages below the kernel's virtual base for the trampoline");
 	efi_make_rwx(L->tramp_pa, 1);        /* written, then executed from here */
 	st = efi_st->BootServices->GetMemoryMap(&size, 0, &key, &dsize, &dver);
 	if (st != EFI_BUFFER_TOO_SMALL || dsize < 40)
@@ -135,6 +144,32 @@ static void init_bootinfo(struct boot_layout *L, struct bootinfo *bi)
 		bi->boot_va_end = L->pmm_va + L->pmm_meta_pages * PAGE_SIZE + PAGE_SIZE;
 	}
 	bi->trampoline_pa = L->tramp_pa;
+}
+
+/* Every range build_pd will map, checked while boot services are still up:
+ * a conflict (e.g. an identity-mapped trampoline inside the higher half)
+ * is an EFI error returned to the firmware, not a halt after exit. */
+static EFI_STATUS check_plan(const struct boot_layout *L, const struct bootinfo *bi)
+{
+	static const char *const name[] = { "kernel image", "kernel stack", "boot info",
+	                                    "trampoline (identity)", "PMM metadata" };
+	struct pdb_range r[5] = {
+		{ L->plan.va_lo, (L->plan.va_hi - L->plan.va_lo) / PAGE_SIZE },
+		{ bi->stack_va, KSTACK_PAGES }, { bi->bi_va, L->bi_pages },
+		{ (vaddr_t)L->tramp_pa, 1 }, { L->pmm_va, L->pmm_meta_pages },
+	};
+	uint32_t n = L->pmm_meta_pa ? 5 : 4, a = 0, b = 0;
+	int err = pdb_plan_check(r, n, &a, &b);
+	if (!err)
+		return EFI_SUCCESS;
+	if (err == -MM_EEXIST)
+		mm_printf("loader: kernel virtual layout: %s [0x%08x +%u pages] overlaps %s"
+		          " [0x%08x +%u pages]\n", name[a], r[a].va, r[a].npages, name[b],
+		          r[b].va, r[b].npages);
+	else
+		mm_printf("loader: kernel virtual layout: %s [0x%08x +%u pages]: %s\n", name[a],
+		          r[a].va, r[a].npages, mm_strerror(err));
+	return EFI_LOAD_ERROR;
 }
 
 static int map_kernel(const struct boot_layout *L)
@@ -221,6 +256,9 @@ EFI_STATUS handoff_prepare(struct boot_layout *L, struct bootinfo **bi_out)
 		return st;
 	struct bootinfo *bi = (struct bootinfo *)(uintptr_t)L->bi_pa;
 	init_bootinfo(L, bi);
+	st = check_plan(L, bi);
+	if (EFI_ERROR(st))
+		return st;
 	bi->tsc[BI_TSC_KERNEL_LOADED] = L->tsc_loaded;
 	*bi_out = bi;
 	return EFI_SUCCESS;

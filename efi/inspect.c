@@ -3,15 +3,19 @@
  * the map with its key, the report on the console, then saving.
  *
  *   1. facts: firmware vendor/revision and UEFI revision (system table),
- *      SMBIOS 3/2 identity (inspect_smbios.c), ACPI RSDP address and
- *      revision (2.0 table preferred), the firmware clock;
+ *      SMBIOS 3/2 identity, serial number, UUID and OEM strings
+ *      (inspect_smbios.c), ACPI RSDP address and revision (2.0 table
+ *      preferred), the firmware clock; then the options (inspect_opts.c:
+ *      they decide where the report goes): "serial" sends the loader's
+ *      output to the Serial I/O protocol, otherwise ConOut is switched to
+ *      its largest text mode (inspect_console.c);
  *   2. the map: GetMemoryMap into a pool buffer sized from a probe plus
  *      slack (the allocation itself may add entries), with MapKey;
  *   3. the report: the descriptors converted (memmap_from_efi), sanitized
  *      (memmap_sanitize) and printed with memfmt_report (mm/memmap_report.c),
  *      line by line to the console and into a text buffer;
- *   4. options (inspect_opts.c); inspect_save (save.c) writes the dump and
- *      the text to the medium unless "nosave";
+ *   4. inspect_save (save.c) writes the dump and the text to the medium
+ *      unless "nosave";
  *   5. the pager (inspect_pager.c) waits timeout seconds for a key, then
  *      lets the user scroll the report until Enter; "stop" returns to the
  *      firmware instead of booting on.
@@ -41,7 +45,9 @@ static void *inspect_config_table(EFI_GUID *g)
 	return 0;
 }
 
-static void inspect_facts(struct memdump_header *h)
+struct inspect_opts inspect_opts_used;
+
+static void inspect_facts(struct memdump_header *h, struct smbios_ids *ids)
 {
 	const CHAR16 *v = efi_st->FirmwareVendor;
 	for (uint32_t i = 0; v && v[i] && i + 1 < sizeof(h->fw_vendor); i++)
@@ -54,6 +60,8 @@ static void inspect_facts(struct memdump_header *h)
 		if (ep)
 			inspect_smbios(ep, h);
 	}
+	if (ep)
+		inspect_smbios_ids(ep, ids);
 	const uint8_t *rsdp = inspect_config_table(&inspect_guid_acpi20);
 	if (!rsdp)
 		rsdp = inspect_config_table(&inspect_guid_acpi10);
@@ -133,13 +141,20 @@ static void inspect_report(const struct memdump_header *h, const void *map,
 void inspect_memory_map(void)
 {
 	static struct memdump_header h;     /* 512 bytes: not on the loader's stack */
+	static struct smbios_ids ids;
 	struct inspect_text text = { 0 };
 	struct inspect_opts opts;
 	void *map;
 	UINTN size, key, dsize;
 	UINT32 dver;
 	mm_memset(&h, 0, sizeof(h));
-	inspect_facts(&h);
+	inspect_facts(&h, &ids);
+	inspect_get_opts(&ids, &opts);
+	inspect_opts_used = opts;
+	if (opts.serial)
+		inspect_console_serial_only();
+	else
+		inspect_console_largest();
 	EFI_STATUS st = efi_get_map_key(&map, &size, &key, &dsize, &dver);
 	if (EFI_ERROR(st) || dsize < sizeof(struct efi_memdesc) || dsize > MEMDUMP_MAX_DESC) {
 		mm_printf("inspect: GetMemoryMap failed (status 0x%llx, descriptor size %llu)\n",
@@ -151,11 +166,10 @@ void inspect_memory_map(void)
 	h.map_key = key;
 	memdump_seal(&h, (uint32_t)dsize, dver, (uint32_t)(size / dsize), map);
 	inspect_report(&h, map, &text);
-	inspect_get_opts(&h, &opts);
 	if (opts.nosave)
 		mm_printf("inspect: not saved (option nosave)\n");
 	else if (text.p)
-		inspect_save(&h, map, text.p, text.len);
+		inspect_save(&h, &ids, map, text.p, text.len);
 	efi_st->BootServices->FreePool(map);
 	if (text.p && opts.timeout_s)
 		inspect_pager(text.p, text.len, opts.timeout_s);

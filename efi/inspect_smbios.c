@@ -2,7 +2,10 @@
  * SMBIOS identity strings for the memory-map dump header: type 0 (BIOS
  * vendor, version, release date) and type 1 (system manufacturer, product,
  * version), from the 64-bit ("_SM3_", preferred) or 32-bit ("_SM_") entry
- * point.
+ * point; and (inspect_smbios_ids) what tells one machine from another of
+ * the same model, type 1's serial number [7] and UUID [8..23], plus the
+ * type 11 OEM strings ([4] = count) that start with "mmboot:" (options a
+ * VM's harness passes, e.g. QEMU -smbios type=11,value=mmboot:timeout=0).
  *
  *   _SM_   [5] length  [6] major [7] minor  [22..23] table length (16 bit)
  *          [24..27] table address (32 bit); "_DMI_" at [16]
@@ -81,10 +84,46 @@ static void smbios_string(const uint8_t *s, const uint8_t *end, uint8_t idx, cha
 	dst[n] = '\0';
 }
 
+/* Type 11: the "mmboot:" strings, appended to ids->oem_opts. */
+static void smbios_oem(const uint8_t *p, const uint8_t *strs, const uint8_t *end,
+                       struct smbios_ids *ids)
+{
+	char one[128];
+	uint32_t n = 0;
+	while (n < sizeof(ids->oem_opts) && ids->oem_opts[n])
+		n++;
+	for (uint32_t k = 1; k <= p[4]; k++) {
+		smbios_string(strs, end, (uint8_t)k, one, sizeof(one));
+		if (mm_memcmp(one, "mmboot:", 7) != 0)
+			continue;
+		for (const char *c = one + 7; *c && n + 2 < sizeof(ids->oem_opts); c++)
+			ids->oem_opts[n++] = *c;
+		ids->oem_opts[n++] = ' ';
+		ids->oem_opts[n] = '\0';
+	}
+}
+
+static void smbios_id_fields(const uint8_t *p, const uint8_t *strs, const uint8_t *end,
+                             struct smbios_ids *ids)
+{
+	if (p[0] == 1 && p[1] >= 8)
+		smbios_string(strs, end, p[7], ids->serial, sizeof(ids->serial));
+	if (p[0] == 1 && p[1] >= 0x19) {
+		mm_memcpy(ids->uuid, p + 8, 16);
+		ids->has_uuid = 1;
+	}
+	if (p[0] == 11 && p[1] >= 5)
+		smbios_oem(p, strs, end, ids);
+}
+
 /* Fields of one structure of the types we want. */
 static void smbios_fields(const uint8_t *p, const uint8_t *strs, const uint8_t *end,
-                          struct memdump_header *h)
+                          struct memdump_header *h, struct smbios_ids *ids)
 {
+	if (ids) {
+		smbios_id_fields(p, strs, end, ids);
+		return;
+	}
 	uint8_t type = p[0], len = p[1];
 	if (type == 0 && len >= 9) {
 		smbios_string(strs, end, p[4], h->bios_vendor, sizeof(h->bios_vendor));
@@ -97,7 +136,8 @@ static void smbios_fields(const uint8_t *p, const uint8_t *strs, const uint8_t *
 	}
 }
 
-int inspect_smbios(const uint8_t *ep, struct memdump_header *h)
+/* Walk the table: h's fields, or ids' when ids is given. */
+static int smbios_scan(const uint8_t *ep, struct memdump_header *h, struct smbios_ids *ids)
 {
 	struct smbios_table t;
 	if (!ep || smbios_entry(ep, &t, h) < 0 || t.len == 0 || t.len > SMBIOS_MAX_TABLE) {
@@ -107,13 +147,32 @@ int inspect_smbios(const uint8_t *ep, struct memdump_header *h)
 	const uint8_t *p = t.p, *end = t.p + t.len;
 	while (p + 4 <= end && p[1] >= 4 && p + p[1] <= end) {
 		const uint8_t *strs = p + p[1], *q = strs;
-		smbios_fields(p, strs, end, h);
+		smbios_fields(p, strs, end, h, ids);
 		if (p[0] == 127)
 			break;
 		while (q + 1 < end && (q[0] || q[1]))   /* find the double NUL */
 			q++;
 		p = q + 2;
 	}
-	h->flags |= MEMDUMP_F_SMBIOS;
+	if (!ids)
+		h->flags |= MEMDUMP_F_SMBIOS;
+	return 0;
+}
+
+int inspect_smbios(const uint8_t *ep, struct memdump_header *h)
+{
+	return smbios_scan(ep, h, 0);
+}
+
+int inspect_smbios_ids(const uint8_t *ep, struct smbios_ids *ids)
+{
+	struct memdump_header h;
+	mm_memset(&h, 0, sizeof(h));
+	mm_memset(ids, 0, sizeof(*ids));
+	if (smbios_scan(ep, &h, ids) < 0) {
+		mm_memset(ids, 0, sizeof(*ids));
+		return -1;
+	}
+	ids->smbios_rev = h.smbios_rev;
 	return 0;
 }

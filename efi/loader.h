@@ -28,10 +28,12 @@ extern EFI_HANDLE efi_image;
 /* console.c */
 void efi_console_init(EFI_SYSTEM_TABLE *st);
 void efi_console_boot_services_gone(void);   /* switch printing to raw COM1 */
+extern void (*efi_con_hook)(const CHAR16 *w); /* non-null: replaces ConOut (serial-only) */
 
 /* Allocation below 4 GiB (AllocateMaxAddress 0xFFFFFFFF), never page 0.
  * Returns the physical (== pointer) address or 0 with *st set. */
 paddr_t efi_alloc_low(UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st);
+paddr_t efi_alloc_below(paddr_t max, UINTN pages, EFI_MEMORY_TYPE type, EFI_STATUS *st); /* last byte <= max */
 /* Make pages writable and executable in the firmware's page tables when the
  * firmware offers EFI_MEMORY_ATTRIBUTE_PROTOCOL (no-op otherwise). */
 void efi_make_rwx(paddr_t pa, UINTN pages);

@@ -10,7 +10,9 @@
  *   after ExitBootServices    pmmh_build: pmm_build_from_efi on the final map
  *                             (usable + boot-services memory free; the loader's
  *                             own pages, metadata and scratch included, stay
- *                             reserved), then struct pmm_handoff in bi->ext
+ *                             reserved), then struct pmm_handoff in bi->ext;
+ *                             on failure the reason (struct pmm_init_err) is
+ *                             printed (COM1 by then) before the fatal stop
  *
  * The build only writes into the metadata and scratch pages (ours). The
  * caller then reserves the frames still live until the mode switch
@@ -20,6 +22,7 @@
  */
 #include "loader.h"
 #include <mmboot/pmm.h>
+#include <mmboot/errno.h>
 
 _Static_assert(PMM_HANDOFF_EXT_OFFSET + sizeof(struct pmm_handoff) <= BOOTINFO_EXT_BYTES,
                "the PMM handoff must fit in bootinfo.ext");
@@ -60,13 +63,17 @@ struct pmm *pmmh_build(const struct boot_layout *L, struct bootinfo *bi)
 	if (!L->pmm_meta_pa)
 		return 0;
 	const uint8_t *descs = (const uint8_t *)bi + bi->mmap_offset;
-	struct pmm *p = pmm_build_from_efi(
+	struct pmm_init_err e;
+	struct pmm *p = pmm_build_from_efi_ex(
 		(void *)(uintptr_t)L->pmm_meta_pa, (uint64_t)L->pmm_meta_pages * PAGE_SIZE,
 		L->pmm_meta_pa, descs, bi->mmap_count, bi->mmap_desc_size,
 		(void *)(uintptr_t)L->pmm_scratch_pa, (uint64_t)L->pmm_scratch_pages * PAGE_SIZE,
-		PMM_USABLE_AFTER_EXIT);
-	if (!p) {
-		mm_printf("loader: building the PMM from the final map failed\n");
+		PMM_USABLE_AFTER_EXIT, &e);
+	if (!p) {   /* after ExitBootServices: this goes to COM1, then the fatal path */
+		mm_printf("loader: building the PMM from the final map (%u descriptors of %u bytes)"
+		          " failed: %s (%s; need %llu, have %llu)\n", bi->mmap_count,
+		          bi->mmap_desc_size, pmm_init_why_name(e.why), mm_strerror(e.code),
+		          (unsigned long long)e.need, (unsigned long long)e.have);
 		return 0;
 	}
 	struct pmm_handoff h = { PMM_HANDOFF_MAGIC, L->pmm_va, L->pmm_meta_pa,

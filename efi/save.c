@@ -5,11 +5,12 @@
  * DeviceHandle -> Simple File System). Files go into \mmboot\ (created if
  * missing):
  *
- *   \mmboot\<Manufacturer>_<Product>-<k>.map   binary dump (docs/memmap.md)
- *   \mmboot\<Manufacturer>_<Product>-<k>.txt   the text table (report)
+ *   \mmboot\<machine>-<k>.map   binary dump (docs/memmap.md)
+ *   \mmboot\<machine>-<k>.txt   the text table (report)
  *
- * The machine part keeps letters and digits of the SMBIOS names ('_' for
- * anything else, at most 48 characters, "unknown" without SMBIOS); k is the
+ * <machine> (inspect_machine_name, efi/inspect_name.c) is the SMBIOS
+ * manufacturer and product, then the serial number ("_SN...") or, when
+ * that is empty or a placeholder, the system UUID ("_UUID..."); k is the
  * first number from 1 for which neither file exists, so an earlier dump is
  * never overwritten. A missing file system, a read-only or full medium, or
  * any other file error is reported on the console (with the UEFI status)
@@ -26,7 +27,7 @@ static EFI_GUID save_guid_image = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 static EFI_GUID save_guid_fs = EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID;
 static EFI_GUID save_guid_info = EFI_FILE_INFO_ID;
 
-#define SAVE_NAME_MAX 64u          /* machine part + "-NNN.map" */
+#define SAVE_NAME_MAX 96u          /* machine part (inspect_machine_name) */
 #define SAVE_MAX_K    9999u
 
 static const char *save_why(EFI_STATUS st)
@@ -49,30 +50,6 @@ static void save_fail(const char *what, EFI_STATUS st)
 {
 	mm_printf("save: %s: %s (status 0x%llx); the boot goes on without saving\n", what,
 	          save_why(st), (unsigned long long)st);
-}
-
-/* Machine part of the names, ASCII. */
-static void save_machine(const struct memdump_header *h, char *dst, uint32_t cap)
-{
-	const char *src[2] = { h->smbios_manufacturer, h->smbios_product };
-	uint32_t n = 0;
-	for (int s = 0; s < 2; s++) {
-		for (const char *c = src[s]; *c && n + 1 < cap; c++) {
-			int ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
-			char ch = ok ? *c : '_';
-			if (ch == '_' && (n == 0 || dst[n - 1] == '_'))
-				continue;
-			dst[n++] = ch;
-		}
-		if (n > 0 && dst[n - 1] != '_' && s == 0 && n + 1 < cap)
-			dst[n++] = '_';
-	}
-	while (n > 0 && dst[n - 1] == '_')
-		n--;
-	if (n == 0)
-		for (const char *c = "unknown"; *c; c++)
-			dst[n++] = *c;
-	dst[n] = '\0';
 }
 
 /* L"<machine>-<k><ext>" */
@@ -213,19 +190,19 @@ static void save_pair(EFI_FILE_HANDLE dir, const char *machine, uint32_t k,
 	          (unsigned long long)text_len);
 }
 
-void inspect_save(const struct memdump_header *h, const void *descs,
-                  const char *text, uint64_t text_len)
+void inspect_save(const struct memdump_header *h, const struct smbios_ids *ids,
+                  const void *descs, const char *text, uint64_t text_len)
 {
 	EFI_FILE_HANDLE dir;
 	CHAR16 wmap[SAVE_NAME_MAX + 16], wtxt[SAVE_NAME_MAX + 16];
-	char machine[49];
+	char machine[SAVE_NAME_MAX];
 	uint32_t k;
 	EFI_STATUS st = save_open_dir(&dir);
 	if (EFI_ERROR(st)) {
 		save_fail("cannot open \\mmboot on the boot volume", st);
 		return;
 	}
-	save_machine(h, machine, sizeof(machine));
+	inspect_machine_name(h, ids, machine, sizeof(machine));
 	for (k = 1; k <= SAVE_MAX_K; k++) {
 		save_name(wmap, machine, k, ".map");
 		save_name(wtxt, machine, k, ".txt");

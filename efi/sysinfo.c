@@ -5,8 +5,18 @@
  * (2.0 GUID preferred over 1.0) and SMBIOS 2/3 entry points (configuration
  * table), and the loader's own image range (Loaded Image Protocol).
  * Missing items are simply left zero with their flag clear.
+ *
+ * The graphics mode: every GOP mode is queried and gop_pick
+ * (efi/sysinfo_gop.c, host-tested) keeps the firmware's mode when it has a
+ * linear 32-bit framebuffer of at least 640x480, else switches to the best
+ * such mode; one "gop:" line says what was chosen and why. The pitch is
+ * PixelsPerScanLine times the bytes per pixel the format/masks give. With
+ * the serial option the mode is never changed and BI_F_SERIAL_ONLY tells
+ * the kernel not to draw.
  */
 #include "loader.h"
+#include "inspect.h"
+#include "sysinfo_gop.h"
 
 static EFI_GUID guid_gop = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
 static EFI_GUID guid_loaded_image = EFI_LOADED_IMAGE_PROTOCOL_GUID;
@@ -61,24 +71,92 @@ static void masks_for(struct bootinfo *bi, EFI_GRAPHICS_OUTPUT_MODE_INFORMATION 
 	}
 }
 
+#define SYSINFO_MAX_MODES 256u
+
+/* Every GOP mode's geometry and format (modes beyond the table: ignored). */
+static uint32_t gop_query_all(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, struct gop_mode *m)
+{
+	uint32_t n = gop->Mode->MaxMode < SYSINFO_MAX_MODES ? gop->Mode->MaxMode : SYSINFO_MAX_MODES;
+	for (uint32_t i = 0; i < n; i++) {
+		EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = 0;
+		UINTN sz = 0;
+		mm_memset(&m[i], 0, sizeof(m[i]));
+		if (EFI_ERROR(gop->QueryMode(gop, i, &sz, &info)) || !info)
+			continue;
+		m[i].valid = 1;
+		m[i].width = info->HorizontalResolution;
+		m[i].height = info->VerticalResolution;
+		m[i].scanline = info->PixelsPerScanLine;
+		m[i].format = info->PixelFormat <= PixelBltOnly ? (uint32_t)info->PixelFormat : 99u;
+		m[i].mask_r = info->PixelInformation.RedMask;
+		m[i].mask_g = info->PixelInformation.GreenMask;
+		m[i].mask_b = info->PixelInformation.BlueMask;
+		m[i].mask_x = info->PixelInformation.ReservedMask;
+		efi_st->BootServices->FreePool(info);
+	}
+	return n;
+}
+
+/* Pick (and, unless serial-only, set) the mode; number in effect or GOP_NONE. */
+static uint32_t gop_choose(EFI_GRAPHICS_OUTPUT_PROTOCOL *gop, uint32_t *nmodes)
+{
+	static struct gop_mode modes[SYSINFO_MAX_MODES];
+	const char *why = "";
+	uint32_t cur = gop->Mode->Mode, n = gop_query_all(gop, modes);
+	uint32_t pick = inspect_opts_used.serial ? cur : gop_pick(modes, n, cur, &why);
+	*nmodes = n;
+	if (inspect_opts_used.serial) {
+		const char *bad = cur < n ? gop_unusable(&modes[cur]) : "unknown mode";
+		mm_printf("gop: mode %u kept, not changed (serial only)%s%s\n", cur, bad ? ": " : "",
+		          bad ? bad : "");
+		return bad ? GOP_NONE : cur;
+	}
+	if (pick == GOP_NONE) {
+		mm_printf("gop: %s (%u modes); no framebuffer for the kernel\n", why, n);
+		return GOP_NONE;
+	}
+	if (pick != cur) {
+		EFI_STATUS st = gop->SetMode(gop, pick);
+		if (EFI_ERROR(st)) {
+			mm_printf("gop: SetMode %u failed (status 0x%llx); no framebuffer\n", pick,
+			          (unsigned long long)st);
+			return GOP_NONE;
+		}
+	}
+	mm_printf("gop: mode %u of %u, %ux%u, %u bytes per pixel%s: %s\n", pick, n,
+	          modes[pick].width, modes[pick].height, gop_bytes_per_pixel(&modes[pick]),
+	          pick != cur ? " (switched)" : "", why);
+	return pick;
+}
+
 static void collect_gop(struct bootinfo *bi)
 {
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = 0;
 	EFI_STATUS st = efi_st->BootServices->LocateProtocol(&guid_gop, 0, (void **)&gop);
-	if (EFI_ERROR(st) || !gop || !gop->Mode || !gop->Mode->Info) {
+	uint32_t n;
+	if (EFI_ERROR(st) || !gop || !gop->Mode) {
 		mm_printf("framebuffer: none (GOP status 0x%llx)\n", (unsigned long long)st);
 		return;
 	}
+	if (gop_choose(gop, &n) == GOP_NONE || !gop->Mode->Info)
+		return;
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
+	struct gop_mode m = { .width = info->HorizontalResolution,
+	                      .height = info->VerticalResolution,
+	                      .scanline = info->PixelsPerScanLine,
+	                      .format = (uint32_t)info->PixelFormat,
+	                      .mask_r = info->PixelInformation.RedMask,
+	                      .mask_g = info->PixelInformation.GreenMask,
+	                      .mask_b = info->PixelInformation.BlueMask,
+	                      .mask_x = info->PixelInformation.ReservedMask, .valid = 1 };
 	masks_for(bi, info);
 	bi->fb_pa = gop->Mode->FrameBufferBase;
 	bi->fb_size = gop->Mode->FrameBufferSize;
-	bi->fb_width = info->HorizontalResolution;
-	bi->fb_height = info->VerticalResolution;
-	bi->fb_pitch = info->PixelsPerScanLine * 4;
-	if (bi->fb_format != BI_FB_BLT_ONLY)
+	bi->fb_width = m.width;
+	bi->fb_height = m.height;
+	bi->fb_pitch = m.scanline * gop_bytes_per_pixel(&m);
+	if (!gop_unusable(&m))
 		bi->flags |= BI_F_FB;
-	/* not printed here: the kernel stage prints it from the boot info */
 }
 
 static void collect_tables(struct bootinfo *bi)
@@ -127,6 +205,8 @@ void sysinfo_print_image(void)
 
 void sysinfo_collect(struct bootinfo *bi)
 {
+	if (inspect_opts_used.serial)
+		bi->flags |= BI_F_SERIAL_ONLY;
 	collect_gop(bi);
 	collect_tables(bi);
 	collect_image(bi);

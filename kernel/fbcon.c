@@ -50,6 +50,8 @@ int fbcon_active(void)
 /* The framebuffer as described, or a reason why it cannot be used. */
 static const char *fb_unusable(const struct bootinfo *bi)
 {
+	if (bi->flags & BI_F_SERIAL_ONLY)
+		return "the boot option 'serial' asks for no screen";
 	if (!(bi->flags & BI_F_FB))
 		return "the loader found no framebuffer (no GOP)";
 	if (bi->fb_format == BI_FB_BLT_ONLY)

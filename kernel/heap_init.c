@@ -17,6 +17,7 @@
 #include "../arch/x86/cpu.h"
 #include <mmboot/errno.h>
 #include <mmboot/kmem.h>
+#include <mmboot/region.h>
 
 #ifndef MMBOOT_KMEM_DEBUG
 #define MMBOOT_KMEM_DEBUG 0
@@ -50,6 +51,7 @@ int heap_init(void)
 		mm_printf("heap: kmem_check found %u inconsistencies\n", bad);
 		return -MM_ECORRUPT;
 	}
+	region_set_reclaim(kmem_reap);   /* a lazy commit out of frames reaps the slab reserve first */
 	heap_up = true;
 	return 0;
 }

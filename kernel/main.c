@@ -75,28 +75,18 @@ static void report_platform(const struct bootinfo *bi)
 	          (unsigned long long)bi->smbios3);
 }
 
-static int usable_type(uint32_t t)
-{
-	return t == EFI_MT_CONVENTIONAL || t == EFI_MT_BOOT_SERVICES_CODE ||
-	       t == EFI_MT_BOOT_SERVICES_DATA || t == EFI_MT_LOADER_CODE || t == EFI_MT_LOADER_DATA;
-}
-
+/* The final map as the sanitizer sees it (overlaps resolved, wrapped and
+ * empty entries dropped, free classes rounded inward): the same rules as
+ * the loader's "usable below/above 4 GiB" lines, so the figures agree. */
 static void report_memory(const struct bootinfo *bi)
 {
-	const uint8_t *map = (const uint8_t *)bi + bi->mmap_offset;
-	uint64_t below = 0, above = 0;
-	for (uint32_t i = 0; i < bi->mmap_count; i++) {
-		const struct efi_memdesc *d = (const void *)(map + i * bi->mmap_desc_size);
-		if (!usable_type(d->type))
-			continue;
-		uint64_t s = d->phys_start, e = s + (d->num_pages << 12);
-		if (e <= PADDR_4G)
-			below += e - s;
-		else if (s >= PADDR_4G)
-			above += e - s;
-		else
-			below += PADDR_4G - s, above += e - PADDR_4G;
-	}
+	int rc = pmm_glue_map(bi);
+	if (rc)
+		mm_printf("memory: the final map could not be sanitized: %s\n", mm_strerror(rc));
+	uint64_t below = memmap_mask_bytes(pmm_boot_map, pmm_boot.map_n, MEMMAP_FREE_MASK, 0,
+	                                   PADDR_4G);
+	uint64_t above = memmap_mask_bytes(pmm_boot_map, pmm_boot.map_n, MEMMAP_FREE_MASK,
+	                                   PADDR_4G, ~(uint64_t)0);
 	mm_printf("memory: %u map entries; usable RAM %llu KiB below 4 GiB, %llu KiB above 4 GiB",
 	          bi->mmap_count, (unsigned long long)(below >> 10), (unsigned long long)(above >> 10));
 	mm_printf(above ? " (out of reach of 32-bit paging: not used)\n" : "\n");
@@ -152,11 +142,16 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 	if (rc)
 		kernel_fail("heap: the slab heap did not start: %s", mm_strerror(rc));
 	/* INIT: fb */
+#ifdef MMBOOT_TEST_FB_ABOVE_4G   /* test builds only: make FB_ABOVE_4G=1 (tests/usb/pse36.sh) */
+	if (kernel_bi->fb_pa < 0x100000000ull)
+		kernel_bi->fb_pa += 0x100000000ull;
+#endif
 	fbcon_setup();
 	reset_setup();
 	/* every layer is up: the kernel's address space as the tests find it */
 	region_dump();
 
 	uint32_t failed = ktest_run_all();
+	kmem_print_caches();   /* the heap after the tests: caches made, slabs kept (VMM/HEAP) */
 	kernel_exit(failed ? KERNEL_STATUS_FAIL : KERNEL_STATUS_PASS);
 }

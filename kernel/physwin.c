@@ -19,6 +19,24 @@
 #define CR4_PSE         0x10u
 #define CPUID_PSE36     (1u << 17)      /* CPUID.01H:EDX */
 
+static uint32_t physwin_pdes[1024 / 32];    /* PDE indices held by direct windows */
+
+static void pdes_mark(uint32_t first, uint32_t n, int on)
+{
+	for (uint32_t i = first; i < first + n && i < 1024; i++) {
+		if (on)
+			physwin_pdes[i / 32] |= 1u << (i % 32);
+		else
+			physwin_pdes[i / 32] &= ~(1u << (i % 32));
+	}
+}
+
+int physwin_owns_pde(vaddr_t va)
+{
+	uint32_t i = va >> LARGE_PAGE_SHIFT;
+	return (physwin_pdes[i / 32] >> (i % 32)) & 1u;
+}
+
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
@@ -84,6 +102,7 @@ static int map_direct(struct physwin *w, uint32_t flags)
 		invlpg((first + i) << LARGE_PAGE_SHIFT);
 	}
 	w->pde_first = first, w->pde_count = n;
+	pdes_mark(first, n, 1);
 	w->va = (first << LARGE_PAGE_SHIFT) + (uint32_t)(w->pa - pa0);
 	w->how = (end > PADDR_4G) ? PHYSWIN_PSE36 : PHYSWIN_PSE;
 	return 0;
@@ -115,6 +134,7 @@ void physwin_unmap(struct physwin *w)
 			pd[w->pde_first + i] = 0;
 			invlpg((w->pde_first + i) << LARGE_PAGE_SHIFT);
 		}
+		pdes_mark(w->pde_first, w->pde_count, 0);
 	}
 	w->how = PHYSWIN_NONE;
 }

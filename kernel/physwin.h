@@ -68,6 +68,9 @@ paddr_t physwin_pde_addr(uint32_t pde);
 int physwin_map(struct physwin *w, paddr_t pa, uint32_t size, uint32_t flags, const char *name);
 void physwin_unmap(struct physwin *w);
 const char *physwin_how(const struct physwin *w);
+/* 1 if the 4 MiB PDE covering va belongs to a live direct window (mapped
+ * outside every region on purpose; vm_orphan_pages does not count it). */
+int physwin_owns_pde(vaddr_t va);
 /* CPU facts the direct way depends on. */
 int physwin_cpu_pse36(void);
 uint32_t physwin_cpu_maxphyaddr(void);

@@ -26,6 +26,8 @@
 
 #define GLUE_MAX_DESCS 1024u
 
+static int glue_sanitize(const struct bootinfo *bi);
+
 struct pmm *kernel_pmm;
 vaddr_t kernel_pmm_va;
 uint32_t kernel_pmm_bytes;
@@ -36,7 +38,18 @@ static struct memmap_in glue_in[GLUE_MAX_DESCS];
 static uint64_t glue_scratch[(GLUE_MAX_DESCS * 112u) / 8u];
 static struct memmap_stats glue_stats;
 
-/* Sanitize the final map into pmm_boot_map. */
+/* Sanitize the final map into pmm_boot_map (once; later calls return the
+ * first result). */
+int pmm_glue_map(const struct bootinfo *bi)
+{
+	static int done, rc;
+	if (!done) {
+		rc = glue_sanitize(bi);
+		done = 1;
+	}
+	return rc;
+}
+
 static int glue_sanitize(const struct bootinfo *bi)
 {
 	const uint8_t *descs = (const uint8_t *)bi + bi->mmap_offset;
@@ -130,13 +143,14 @@ int pmm_glue_init(const struct bootinfo *bi)
 		            "loader's PMM", mm_strerror(rc));
 	}
 	pmm_boot.from_loader = 1;
-	rc = glue_sanitize(bi);   /* the final map, for the tests' accounting only */
+	rc = pmm_glue_map(bi);   /* the final map, for the report and the tests' accounting */
 	if (rc)
 		mm_printf("pmm: the final map could not be sanitized here (%s); the boot "
 		          "accounting test will report it\n", mm_strerror(rc));
 	pmm_set_flags(kernel_pmm, PMM_F_REPORT);
 	struct pmm_stats st;
 	pmm_get_stats(kernel_pmm, &st);
+	pmm_boot.at_init = st;
 	pmm_boot.free_at_init = st.free_pages;
 	pmm_boot.alloc_at_init = st.allocated_pages;
 	glue_release_loader(bi);

@@ -26,6 +26,7 @@ struct pmm_boot {                     /* what pmm_glue_init saw */
 	uint32_t free_after_release;      /* free pages after that */
 	uint32_t map_n;                   /* sanitized final map ranges in pmm_boot_map */
 	paddr_t loader_lo, loader_hi;     /* the loader-image range released */
+	struct pmm_stats at_init;         /* all statistics right after adopt */
 };
 extern struct pmm_boot pmm_boot;
 extern struct memmap_range pmm_boot_map[];   /* the sanitized final map */
@@ -33,5 +34,8 @@ extern struct memmap_range pmm_boot_map[];   /* the sanitized final map */
 /* 0, or -MM_ECORRUPT if the final pmm_check finds inconsistencies; does not
  * return (kernel_fail) when the loader handed over no valid PMM. */
 int pmm_glue_init(const struct bootinfo *bi);
+/* Sanitize the final map into pmm_boot_map/pmm_boot.map_n (once; main.c's
+ * memory report uses it before pmm_glue_init). 0 or -MM_E*. */
+int pmm_glue_map(const struct bootinfo *bi);
 
 #endif

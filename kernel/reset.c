@@ -24,6 +24,11 @@
  *        (0x02, then 0x06: hard reset), then the keyboard controller's pulse
  *        of the reset line (0xFE to port 0x64), then a triple fault.
  *
+ * Test builds only: make RESET_SKIP=acpi (or acpi,cf9) defines
+ * MMBOOT_RESET_SKIP (bit 0: the ACPI reset register, bit 1: port 0xCF9) so
+ * that tests/usb/reset_fallback.sh can see the later methods reset QEMU;
+ * each skipped method is named on serial ("reset: ... skipped (test build)").
+ *
  * reset_setup (INIT spot in kernel/main.c) reads the ACPI tables while the
  * region layer can still map them; the halt hook itself maps nothing, since
  * it may run from a panic with any lock held.
@@ -39,6 +44,11 @@
 #define MMBOOT_RESET_TIMEOUT_S 120u
 #endif
 #define RESET_TIMEOUT_S   MMBOOT_RESET_TIMEOUT_S
+#ifndef MMBOOT_RESET_SKIP           /* make RESET_SKIP=acpi[,cf9] (tests/usb/reset_fallback.sh) */
+#define MMBOOT_RESET_SKIP 0u
+#endif
+#define RESET_SKIP_ACPI   0x1u
+#define RESET_SKIP_CF9    0x2u
 #define PM_TIMER_HZ       3579545u
 #define KBC_DATA          0x60u
 #define KBC_STATUS        0x64u
@@ -207,15 +217,25 @@ static void reset_acpi_reg(void)
 	delay_us(500000);
 }
 
-static void reset_machine(void)
+static void reset_cf9(void)
 {
-	if (reset_acpi.has_reset_reg)
-		reset_acpi_reg();
 	mm_printf("reset: port 0xCF9 (0x02, 0x06)\n");
 	outb(PORT_CF9, 0x02);
 	delay_us(50);
 	outb(PORT_CF9, 0x06);
 	delay_us(500000);
+}
+
+static void reset_machine(void)
+{
+	if (MMBOOT_RESET_SKIP & RESET_SKIP_ACPI)
+		mm_printf("reset: ACPI reset register skipped (test build)\n");
+	else if (reset_acpi.has_reset_reg)
+		reset_acpi_reg();
+	if (MMBOOT_RESET_SKIP & RESET_SKIP_CF9)
+		mm_printf("reset: port 0xCF9 skipped (test build)\n");
+	else
+		reset_cf9();
 	mm_printf("reset: keyboard controller (0xFE to port 0x64)\n");
 	for (uint32_t i = 0; i < 100000 && (inb(KBC_STATUS) & KBC_ST_IN_FULL); i++)
 		;

@@ -3,7 +3,8 @@
  *
  *   0x00000000  page 0: never mapped
  *   tramp_pa    mode-switch trampoline, identity mapped     region "trampoline"
- *   kernel_va   kernel image (.text .. .bss)                region "kernel"
+ *   kernel_va   .text .rodata (mapped read-only)            region "kernel-text" (not writable)
+ *               .data .bss                                  region "kernel-data"
  *   --------    arena start (end of the image)
  *               [guard][kernel stack]                       region "kstack"
  *               [guard][boot info][guard]                   region "bootinfo"
@@ -20,10 +21,13 @@
  */
 #include "kernel.h"
 #include "vm.h"
+#include "physwin.h"
 #include <mmboot/paging.h>
 #include <mmboot/region.h>
 #include <mmboot/pmm.h>
 #include <mmboot/errno.h>
+
+extern const char __ktests_end[];   /* kernel.ld: end of .rodata; .data starts on the next page */
 
 static struct pmm *vm_the_pmm;
 
@@ -40,9 +44,39 @@ static int adopt(vaddr_t va, uint32_t size, uint32_t flags, const char *name)
 	return -MM_EEXIST;
 }
 
+static bool page_writable(vaddr_t va)
+{
+	uint32_t fl = 0;
+	return arch_translate(va, &fl) != PADDR_NONE && (fl & PG_WRITE);
+}
+
+/* The kernel image per ELF segment, as the loader mapped it: the read-only
+ * run (.text, .rodata: kernel.ld puts .data on the page after __ktests_end)
+ * as "kernel-text" without REGION_WRITE, the rest (.data, .bss) as
+ * "kernel-data". Runs follow the page protections actually mapped, so a
+ * write to .text is reported as "write to a read-only page of region
+ * 'kernel-text'"; a boundary that differs from the linker's is reported. */
+static int adopt_kernel_image(const struct bootinfo *bi)
+{
+	vaddr_t lo = bi->kernel_va, hi = ALIGN_UP(bi->kernel_va + bi->kernel_size, PAGE_SIZE);
+	vaddr_t ro_end = lo, data_ld = ALIGN_UP((vaddr_t)(uintptr_t)__ktests_end, PAGE_SIZE);
+	while (ro_end < hi && !page_writable(ro_end))
+		ro_end += PAGE_SIZE;
+	for (vaddr_t va = ro_end; va < hi; va += PAGE_SIZE)
+		if (!page_writable(va)) {
+			mm_printf("vm: kernel page %08x above the data start %08x is read-only\n", va, ro_end);
+			return -MM_EINVAL;
+		}
+	if (ro_end != data_ld)
+		mm_printf("vm: warning: kernel read-only run ends at %08x, kernel.ld puts .data at %08x\n",
+		          ro_end, data_ld);
+	int rc = ro_end > lo ? adopt(lo, ro_end - lo, 0, "kernel-text") : 0;
+	return (rc || ro_end == hi) ? rc : adopt(ro_end, hi - ro_end, REGION_WRITE, "kernel-data");
+}
+
 static int adopt_boot_mappings(const struct bootinfo *bi)
 {
-	int rc = adopt(bi->kernel_va, bi->kernel_size, REGION_WRITE, "kernel");
+	int rc = adopt_kernel_image(bi);
 	rc = rc ? rc : adopt(bi->stack_va - PAGE_SIZE, bi->stack_size + PAGE_SIZE, REGION_WRITE, "kstack");
 	uint32_t bi_end = ALIGN_UP(bi->bi_va + bi->total_size, PAGE_SIZE) + PAGE_SIZE;
 	if (bi_end > bi->boot_va_end || arch_va_mapped(bi_end - PAGE_SIZE))
@@ -92,6 +126,8 @@ uint32_t vm_orphan_pages(bool verbose)
 		if (!(pde & 1u))
 			continue;
 		if (pde & 0x80u) {
+			if (physwin_owns_pde(i << 22))
+				continue;   /* a physwin direct window (framebuffer above 4 GiB) */
 			if (!region_lookup(i << 22) || !region_lookup((i << 22) | 0x3FF000u)) {
 				if (verbose)
 					mm_printf("vm: 4 MiB page %08x belongs to no region\n", i << 22);
@@ -125,5 +161,10 @@ int vm_init(struct pmm *pmm, vaddr_t pmm_va, uint32_t pmm_bytes)
 	uint32_t orphans = vm_orphan_pages(true), bad = region_check(true);
 	mm_printf("vm: %u mapped pages outside regions, region_check %u, PMM free %u pages, "
 	          "%u page tables from the PMM\n", orphans, bad, pmm_free_pages(pmm), arch_page_tables());
+	if (orphans || bad) {   /* every mapped kernel page belongs to a region: no exceptions */
+		mm_printf("vm: refusing to go on: %u orphan pages (e.g. a direct physwin window made "
+		          "before the region layer), %u region_check errors\n", orphans, bad);
+		return -MM_ECORRUPT;
+	}
 	return 0;
 }

@@ -48,7 +48,7 @@ $(EFI_SO): $(EFI_OBJS) $(LIBMM_EFI)
 $(EFI_APP): $(EFI_SO)
 	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
 	  -j .rela -j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 \
-	  --subsystem=10 $< $@
+	  --subsystem=10 --strip-all $< $@
 
 ALL_TARGETS += $(KERNEL_ELF) $(EFI_APP)
 

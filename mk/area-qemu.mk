@@ -11,6 +11,8 @@
 #   MEM=256M SMP=1 MACHINE=q35|pc FW=code|code4m TIMEOUT=120 SERIAL_LOG=file
 #   QEMU_DISPLAY=none|gtk|sdl|vnc=:1 (DISPLAY too, when it names a QEMU
 #   backend) EXTRA="qemu args" ACCEL=tcg|kvm TRACE=1 DEBUG=1 GDB_PORT=1234
+#   MENU_TIMEOUT=0 (the loader's countdown after its report; 0 = go on at once,
+#   10 = as on a real PC; passed as an SMBIOS OEM string, see run-qemu.sh)
 #   DUMPS=dir (where make run copies the loader's memory-map dumps;
 #   default build/dumps)
 # Boot tests (BOOT_TESTS, run last by make test; design in docs/qemu.md):
@@ -27,7 +29,7 @@ DUMPS ?= $(BUILD)/dumps
 # run-qemu.sh has the defaults, and a make variable of the same name defined
 # in some other fragment must not leak into QEMU's settings.
 QEMU_ENV_VARS := MEM SMP MACHINE FW TIMEOUT SERIAL_LOG QEMU_DISPLAY EXTRA ACCEL TRACE \
-                 GDB_PORT KEEP IMG EFI OVMF_DIR
+                 GDB_PORT KEEP IMG EFI OVMF_DIR MENU_TIMEOUT
 QEMU_ENV = $(foreach v,$(QEMU_ENV_VARS),$(if $(filter command% environment%,$(origin $(v))),$(v)='$($(v))'))
 
 .PHONY: run debug

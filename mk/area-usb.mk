@@ -46,6 +46,18 @@ usb-signed: sign
 ifneq ($(RESET_TIMEOUT),)
 KERNEL_CFLAGS += -DMMBOOT_RESET_TIMEOUT_S=$(RESET_TIMEOUT)u
 endif
+# RESET_SKIP=acpi or acpi,cf9: test builds only (tests/usb/reset_fallback.sh);
+# the kernel skips those reset methods so that the later ones get tried.
+ifneq ($(RESET_SKIP),)
+KERNEL_CFLAGS += -DMMBOOT_RESET_SKIP='($(if $(findstring acpi,$(RESET_SKIP)),1,0)|$(if $(findstring cf9,$(RESET_SKIP)),2,0))'
+endif
+
+# FB_ABOVE_4G=1: test builds only (tests/usb/pse36.sh); the kernel takes the
+# framebuffer 4 GiB higher than the loader said (RAM there under QEMU -m 6G),
+# so that the console goes through PSE-36 pages, or through the no-PSE-36 path.
+ifneq ($(FB_ABOVE_4G),)
+KERNEL_CFLAGS += -DMMBOOT_TEST_FB_ABOVE_4G
+endif
 
 # --- framebuffer console font ---------------------------------------------
 # Converted at build time from a packaged console font (console-setup-linux);
@@ -83,6 +95,6 @@ $(BUILD)/host/tests/usb/test_reset_hw.o: HOST_CFLAGS += -Ikernel
 ALL_TARGETS += $(FBRENDER)
 HOST_TESTS  += $(BUILD)/host/tests/usb/test_fbcon $(BUILD)/host/tests/usb/test_reset_hw
 
-TEST_SCRIPTS += tests/usb/test_flash.sh tests/usb/test_mkimage.sh
+TEST_SCRIPTS += tests/usb/test_flash.sh tests/usb/test_mkimage.sh tests/usb/test_font.py
 BOOT_TESTS   += tests/usb/media.sh tests/usb/secureboot.sh tests/usb/screenshot.sh \
-                tests/usb/reset_timeout.sh
+                tests/usb/reset_timeout.sh tests/usb/reset_fallback.sh tests/usb/pse36.sh

@@ -317,8 +317,10 @@ static void *kmem_alloc_slow(struct kmem_cache *c, uintptr_t caller)
 	}
 	void *obj = pg->freelist;
 	uintptr_t next = kmem_fp_load(c, obj);
+	/* the link must be 0 or an object start of this slab (one multiply):
+	 * a damaged link is reported, never followed */
 	if (KMEM_UNLIKELY(next - c->act_lo >= c->act_span && next != 0) ||
-	    KMEM_UNLIKELY((c->flags & KMEM_DEBUG) && next && !kmem_is_obj_start(c, c->act_lo, (void *)next))) {
+	    KMEM_UNLIKELY(next && !kmem_is_obj_start(c, c->act_lo, (void *)next))) {
 		mm_lock_release(&c->lock);
 		kmem_report(KMEM_ERR_FREELIST, c, obj, caller);
 		return NULL;
@@ -365,20 +367,55 @@ static void kmem_slab_put(struct kmem_cache *c, struct kmem_page *pg, void *obj)
 		kmem_slab_relist(c, pg);
 }
 
+/* Drop the later copies of any object that sits in the magazine twice (a
+ * double free that was not back to back: the push only compares with the
+ * top). Each push lowered c->live, so every dropped copy raises it again.
+ * Open-addressed set of the magazine's pointers on the stack: O(mag_n),
+ * paid once per flush (every KMEM_MAG_MAX / 2 frees). c->lock held.
+ * Returns a duplicate for the report, or NULL. */
+#define KMEM_DEDUP_SLOTS (2u * KMEM_MAG_MAX)
+static void *kmem_mag_dedup(struct kmem_cache *c)
+{
+	void *set[KMEM_DEDUP_SLOTS], *dup = NULL;
+	uint32_t k = 0;
+	mm_memset(set, 0, sizeof(set));
+	for (uint32_t i = 0; i < c->mag_n; i++) {
+		void *obj = c->mag[i];
+		uint32_t h = (uint32_t)(((uintptr_t)obj >> 3) * 0x9E3779B1u) >> 24;
+		while (set[h % KMEM_DEDUP_SLOTS] && set[h % KMEM_DEDUP_SLOTS] != obj)
+			h++;
+		if (set[h % KMEM_DEDUP_SLOTS] == obj) {
+			dup = obj;
+			c->live++;
+			continue;
+		}
+		set[h % KMEM_DEDUP_SLOTS] = obj;
+		c->mag[k++] = obj;
+	}
+	c->mag_n = k;
+	return dup;
+}
+
 /* Flush the n oldest magazine objects into their slabs. c->lock held. An
- * object found already free in its slab (a double free that reached the
- * magazine twice) is dropped and returned for a report; NULL otherwise. */
+ * object found twice in the magazine, or already free in its slab (a double
+ * free that reached the magazine after the object had been flushed), is
+ * dropped -- c->live raised back, since its push had lowered it -- and
+ * returned for a report; NULL otherwise. */
 static void *kmem_mag_flush(struct kmem_cache *c, uint32_t n)
 {
-	void *dup = NULL;
+	uint32_t n0 = c->mag_n;
+	void *dup = kmem_mag_dedup(c);
+	n = n > c->mag_n ? c->mag_n : (n == n0 ? c->mag_n : n);
 	for (uint32_t i = 0; i < n; i++) {
 		void *obj = c->mag[i];
 		uint32_t idx = (uint32_t)(((uintptr_t)obj - kmem_arena.base) >> PAGE_SHIFT);
 		struct kmem_page *pg = &kmem_arena.desc[idx - KMEM_PM_OFF(kmem_arena.pagemap[idx])];
-		if (KMEM_UNLIKELY(obj == pg->freelist || pg->inuse == 0))
+		if (KMEM_UNLIKELY(obj == pg->freelist || pg->inuse == 0)) {
 			dup = obj;
-		else
+			c->live++;
+		} else {
 			kmem_slab_put(c, pg, obj);
+		}
 	}
 	c->mag_n -= n;
 	for (uint32_t i = 0; i < c->mag_n; i++)
@@ -418,7 +455,9 @@ static enum kmem_err_kind kmem_free_slow(struct kmem_cache *c, struct kmem_page 
 static void kmem_free_other(struct kmem_cache *want, void *p, uint32_t idx, uint32_t e,
                             uintptr_t caller)
 {
-	if (KMEM_PM_KIND(e) != KP_LARGE)
+	if (KMEM_PM_KIND(e) == KP_FREE && ((uintptr_t)p & PAGE_MASK) == 0)
+		kmem_report(KMEM_ERR_DOUBLE_FREE, want, p, caller);   /* large block (or slab) freed already */
+	else if (KMEM_PM_KIND(e) != KP_LARGE)
 		kmem_report(KMEM_ERR_NOT_HEAP, want, p, caller);
 	else if (want)
 		kmem_report(KMEM_ERR_WRONG_CACHE, want, p, caller);
@@ -434,7 +473,11 @@ KMEM_HOT void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
 {
 	uintptr_t off = (uintptr_t)p - kmem_arena.base;
 	if (KMEM_UNLIKELY(off >= ((uintptr_t)kmem_arena.top << PAGE_SHIFT))) {
-		kmem_report(KMEM_ERR_NOT_HEAP, want, p, caller);
+		/* page aligned inside the heap, above its high-water mark: a block
+		 * freed already (the arena shrank behind it) */
+		bool stale = off < ((uintptr_t)kmem_arena.npages << PAGE_SHIFT) && !(off & PAGE_MASK) &&
+		             (off >> PAGE_SHIFT) >= kmem_arena.meta_max;
+		kmem_report(stale ? KMEM_ERR_DOUBLE_FREE : KMEM_ERR_NOT_HEAP, want, p, caller);
 		return;
 	}
 	uint32_t idx = (uint32_t)(off >> PAGE_SHIFT), e = kmem_arena.pagemap[idx];
@@ -500,8 +543,13 @@ static void *kmalloc_large(size_t size, uint32_t kmflags)
 
 KMEM_HOT void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
 {
-	if (KMEM_LIKELY(size - 1 < KMALLOC_MAX_CLASS))
-		return kmem_alloc_impl(kmalloc_caches[kmalloc_index[(size + 7) >> 3]], kmflags, caller);
+	if (KMEM_LIKELY(size - 1 < KMALLOC_MAX_CLASS)) {
+		struct kmem_cache *c = kmalloc_caches[kmalloc_index[(size + 7) >> 3]];
+		void *obj = kmem_alloc_impl(c, kmflags, caller);
+		if (KMEM_UNLIKELY(c->flags & KMEM_DEBUG) && obj)
+			kmem_debug_set_request(c, obj, (uint32_t)size);   /* red zone from the request on */
+		return obj;
+	}
 	return kmalloc_large(size, kmflags);
 }
 
@@ -536,6 +584,8 @@ size_t ksize(const void *p)
 		return 0;
 	if (pg->kind == KP_LARGE)
 		return (size_t)pg->npages << PAGE_SHIFT;
+	if (KMEM_UNLIKELY(pg->cache->flags & KMEM_DEBUG))
+		return kmem_debug_request(pg->cache, p);   /* debug: the bytes asked for */
 	return pg->cache->size;
 }
 
@@ -552,6 +602,13 @@ void *krealloc(void *p, size_t size, uint32_t kmflags)
 	if (old == 0) {
 		kmem_report(KMEM_ERR_NOT_HEAP, NULL, p, caller);
 		return NULL;
+	}
+	struct kmem_page *pg = kmem_page_of(p);
+	if (pg->kind == KP_SLAB && (pg->cache->flags & KMEM_DEBUG) && size <= pg->cache->size) {
+		kmem_debug_set_request(pg->cache, p, (uint32_t)size);   /* in place: red zone moves */
+		if ((kmflags & KM_ZERO) && size > old)
+			mm_memset((char *)p + old, 0, size - old);
+		return p;
 	}
 	if (size <= old)
 		return p;
@@ -677,13 +734,18 @@ int kmem_cache_destroy(struct kmem_cache *c)
 	if (!c || c == &kmem_cache_cache || (c->flags & KMEM_KMALLOC))
 		return -MM_EINVAL;
 	mm_lock_acquire(&c->lock);
+	void *dup = kmem_mag_dedup(c);        /* a delayed double free still in the magazine */
 	if (c->live) {
 		mm_lock_release(&c->lock);
+		if (dup)
+			kmem_report(KMEM_ERR_DOUBLE_FREE, c, dup, MM_CALLER());
 		return -MM_EBUSY;
 	}
-	kmem_mag_flush(c, c->mag_n);
+	void *dup2 = kmem_mag_flush(c, c->mag_n);
 	kmem_cache_drain(c);
 	mm_lock_release(&c->lock);
+	if (dup || dup2)
+		kmem_report(KMEM_ERR_DOUBLE_FREE, c, dup ? dup : dup2, MM_CALLER());
 	kmem_unregister(c);
 	kmem_free_impl(&kmem_cache_cache, c, MM_CALLER());
 	return 0;

@@ -8,7 +8,10 @@
  *   0         obj_off               obj_off+size         track_off      slot
  *
  * Red zones hold KMEM_RZ_BYTE for the object's whole life and are checked
- * on every alloc and free (an overflow by one byte is caught at free).
+ * on every alloc and free (an overflow by one byte is caught at free). For
+ * kmalloc the red zone starts at the requested size, not the class size:
+ * the request is kept in the state block and the slack up to the class
+ * size is filled with KMEM_RZ_BYTE too (ksize returns the request).
  * A free object of a cache without constructor is filled with
  * KMEM_POISON_BYTE; the fill is checked when the object is handed out again
  * (a write after free is caught at the next allocation). Caches with a
@@ -97,8 +100,32 @@ static bool kmem_redzones_ok(const struct kmem_cache *c, void *obj)
 {
 	const uint8_t *slot = (const uint8_t *)obj - c->obj_off;
 	uint32_t right = c->obj_off + c->size;
+	const struct kmem_track *t = kmem_track_of(c, obj);
+	uint32_t req = t->state == KMEM_STATE_ALLOC && t->req && t->req < c->size ? t->req : c->size;
 	return kmem_bytes_are(slot, c->obj_off, KMEM_RZ_BYTE) &&
+	       kmem_bytes_are((const uint8_t *)obj + req, c->size - req, KMEM_RZ_BYTE) &&
 	       kmem_bytes_are(slot + right, kmem_track_off(c) - right, KMEM_RZ_BYTE);
+}
+
+/* kmalloc of req bytes from a debug cache: the slack [req, size) of the
+ * class becomes red zone too (checked on free and by kmem_check), so an
+ * overflow of the request is caught even inside the class size; ksize
+ * then returns req (as with KASAN/SLUB debugging). */
+void kmem_debug_set_request(struct kmem_cache *c, void *obj, uint32_t req)
+{
+	struct kmem_track *t = kmem_track_of(c, obj);
+	if (req == 0 || req >= c->size) {
+		t->req = 0;
+		return;
+	}
+	t->req = req;
+	mm_memset((uint8_t *)obj + req, KMEM_RZ_BYTE, c->size - req);
+}
+
+uint32_t kmem_debug_request(const struct kmem_cache *c, const void *obj)
+{
+	const struct kmem_track *t = kmem_track_of(c, (void *)(uintptr_t)obj);
+	return t->state == KMEM_STATE_ALLOC && t->req && t->req < c->size ? t->req : c->size;
 }
 
 static bool kmem_poison_ok(const struct kmem_cache *c, void *obj)
@@ -117,7 +144,7 @@ void kmem_debug_init_obj(struct kmem_cache *c, void *obj)
 	struct kmem_track *t = kmem_track_of(c, obj);
 	t->caller = 0;
 	t->state = KMEM_STATE_FREE;
-	t->pad = 0;
+	t->req = 0;
 }
 
 /* ---- checks on the hot path (debug caches only) -------------------------------- */
@@ -131,6 +158,7 @@ enum kmem_err_kind kmem_debug_on_alloc(struct kmem_cache *c, void *obj, uintptr_
 	else if (!kmem_poison_ok(c, obj))
 		e = KMEM_ERR_POISON;
 	t->state = KMEM_STATE_ALLOC;
+	t->req = 0;
 	t->caller = caller;
 	return e;
 }
@@ -149,6 +177,7 @@ void kmem_debug_on_free(struct kmem_cache *c, void *obj, uintptr_t caller)
 {
 	struct kmem_track *t = kmem_track_of(c, obj);
 	t->state = KMEM_STATE_FREE;
+	t->req = 0;
 	t->caller = caller;
 	if (!c->ctor)
 		mm_memset(obj, KMEM_POISON_BYTE, c->size);

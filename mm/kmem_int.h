@@ -241,7 +241,8 @@ struct kmem_track {
 	uintptr_t freeptr;            /* hardened free-list link */
 	uintptr_t caller;             /* last allocator / freer */
 	uint32_t state;               /* KMEM_STATE_* */
-	uint32_t pad;                 /* keeps the size a multiple of 8 */
+	uint32_t req;                 /* kmalloc request while allocated (0: whole object);
+	                               * bytes [req, size) are red zone */
 };
 
 void kmem_debug_layout(struct kmem_cache *c);
@@ -250,6 +251,8 @@ void kmem_debug_init_obj(struct kmem_cache *c, void *obj);
 enum kmem_err_kind kmem_debug_on_alloc(struct kmem_cache *c, void *obj, uintptr_t caller);
 enum kmem_err_kind kmem_debug_check_free(struct kmem_cache *c, void *obj);
 void kmem_debug_on_free(struct kmem_cache *c, void *obj, uintptr_t caller);
+void kmem_debug_set_request(struct kmem_cache *c, void *obj, uint32_t req);
+uint32_t kmem_debug_request(const struct kmem_cache *c, const void *obj);
 uint32_t kmem_debug_check_obj(struct kmem_cache *c, void *obj, bool is_free, bool verbose);
 
 /* Report misuse (mm_panic or the hook). Call with no lock held. */

@@ -79,8 +79,10 @@ static enum memdump_err memdump_check_header(const struct memdump_header *h, uin
 	if (memdump_crc32(0, &z, sizeof(z)) != h->header_crc)
 		return MEMDUMP_E_HEADER_CRC;
 	*offset = __builtin_offsetof(struct memdump_header, desc_size);
-	if (h->desc_size < sizeof(struct efi_memdesc) || h->desc_size > MEMDUMP_MAX_DESC ||
-	    (h->desc_size & 7u) != 0)
+	/* any size from the 40-byte UEFI descriptor up: the spec asks the
+	 * firmware for no alignment of DescriptorSize, and the loader accepts
+	 * whatever it reports */
+	if (h->desc_size < sizeof(struct efi_memdesc) || h->desc_size > MEMDUMP_MAX_DESC)
 		return MEMDUMP_E_DESC_SIZE;
 	*offset = __builtin_offsetof(struct memdump_header, entry_count);
 	if (h->entry_count > MEMDUMP_MAX_ENTRIES)
@@ -124,7 +126,7 @@ const char *memdump_strerror(enum memdump_err e)
 	case MEMDUMP_E_VERSION:     return "unsupported dump version";
 	case MEMDUMP_E_HEADER_SIZE: return "bad header size";
 	case MEMDUMP_E_HEADER_CRC:  return "header checksum mismatch (garbled header)";
-	case MEMDUMP_E_DESC_SIZE:   return "bad descriptor size (must be 40..4096, multiple of 8)";
+	case MEMDUMP_E_DESC_SIZE:   return "bad descriptor size (must be 40..4096)";
 	case MEMDUMP_E_COUNT:       return "too many entries";
 	case MEMDUMP_E_TRUNCATED:   return "truncated: file ends inside the descriptors";
 	case MEMDUMP_E_TRAILING:    return "unexpected bytes after the last descriptor";

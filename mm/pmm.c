@@ -126,7 +126,7 @@ struct pmm {
 	uint32_t self_pages;                  /* frames in state SELF */
 	uint32_t hole_pages;                  /* frames in state HOLE */
 	uint32_t nonempty;                    /* bit k: order k has free blocks */
-	uint32_t pad0;                        /* zero */
+	uint32_t oom_said;                    /* bit k: an order-k failure was reported this burst */
 	uint32_t flags;                       /* PMM_F_* */
 	uint32_t errors;                      /* error returns so far */
 	uint32_t alloc_failures;              /* allocations refused for lack of memory */
@@ -567,18 +567,19 @@ static bool pmm_pcp_push(struct pmm *p, uint32_t pfn, unsigned k)
 
 /* ---- init / adopt ------------------------------------------------------------- */
 
-static bool pmm_map_ok(const struct memmap_range *map, uint32_t n)
+/* Index of the first entry that breaks sorted/disjoint/aligned, or n. */
+static uint32_t pmm_map_bad(const struct memmap_range *map, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		const struct memmap_range *r = &map[i];
 		if (r->start >= r->end || r->cls >= MEMMAP_CLASS_COUNT ||
 		    !IS_ALIGNED(r->start, (uint64_t)PAGE_SIZE) ||
 		    !IS_ALIGNED(r->end, (uint64_t)PAGE_SIZE))
-			return false;
+			return i;
 		if (i > 0 && map[i - 1].end > r->start)
-			return false;
+			return i;
 	}
-	return true;
+	return n;
 }
 
 static void pmm_fill(struct pmm *p, uint32_t s, uint32_t e, uint8_t v)
@@ -713,16 +714,51 @@ static void pmm_init_header(struct pmm *p, const struct pmm_layout *L, paddr_t m
 	mm_memcpy(p->orders, L->orders, sizeof(p->orders));
 }
 
+const char *pmm_init_why_name(uint32_t why)
+{
+	switch (why) {
+	case PMM_INIT_OK: return "no error";
+	case PMM_INIT_ARGS: return "bad arguments (no memory, map or descriptors, or usable mask)";
+	case PMM_INIT_ALIGN: return "metadata or scratch not 8-byte aligned";
+	case PMM_INIT_MAP: return "map entry not sorted, disjoint, 4 KiB aligned or of a known class";
+	case PMM_INIT_MEM_SMALL: return "metadata block too small";
+	case PMM_INIT_SCRATCH_SMALL: return "build scratch too small";
+	case PMM_INIT_DESC_SIZE: return "descriptor size below struct efi_memdesc";
+	default: return "unknown";
+	}
+}
+
+/* Record why a build failed (err may be NULL); always returns NULL. */
+static struct pmm *pmm_init_fail(struct pmm_init_err *err, uint32_t why, int code,
+                                 uint64_t need, uint64_t have)
+{
+	if (err)
+		*err = (struct pmm_init_err){ why, code, need, have };
+	return NULL;
+}
+
 struct pmm *pmm_init(void *mem, uint64_t mem_size, paddr_t mem_pa,
                      const struct memmap_range *map, uint32_t n, uint32_t usable_mask)
 {
-	if (!mem || ((uintptr_t)mem & 7) || (usable_mask & ~MEMMAP_FREE_MASK) ||
-	    (n && !map) || !pmm_map_ok(map, n))
-		return NULL;
+	return pmm_init_ex(mem, mem_size, mem_pa, map, n, usable_mask, NULL);
+}
+
+struct pmm *pmm_init_ex(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                        const struct memmap_range *map, uint32_t n, uint32_t usable_mask,
+                        struct pmm_init_err *err)
+{
+	if (!mem || (usable_mask & ~MEMMAP_FREE_MASK) || (n && !map))
+		return pmm_init_fail(err, PMM_INIT_ARGS, -MM_EINVAL, 0, 0);
+	if ((uintptr_t)mem & 7)
+		return pmm_init_fail(err, PMM_INIT_ALIGN, -MM_EALIGN, 8, (uintptr_t)mem);
+	uint32_t bad = pmm_map_bad(map, n);
+	if (bad < n)
+		return pmm_init_fail(err, PMM_INIT_MAP, -MM_EINVAL, bad, n);
 	struct pmm_layout L;
 	pmm_layout(pmm_map_top(map, n), &L);
 	if (L.size > mem_size)
-		return NULL;
+		return pmm_init_fail(err, PMM_INIT_MEM_SMALL, -MM_ENOMEM, L.size, mem_size);
+	pmm_init_fail(err, PMM_INIT_OK, 0, 0, 0);
 	struct pmm *p = mem;
 	pmm_init_header(p, &L, mem_pa);
 	mm_memset(pmm_bm(p), 0, (size_t)L.words * 8);
@@ -744,16 +780,31 @@ struct pmm *pmm_build_from_efi(void *mem, uint64_t mem_size, paddr_t mem_pa,
                                const void *descs, uint32_t n, uint32_t desc_size,
                                void *scratch, uint64_t scratch_size, uint32_t usable_mask)
 {
-	if (!scratch || ((uintptr_t)scratch & 7) || scratch_size < pmm_build_scratch_size(n))
-		return NULL;
+	return pmm_build_from_efi_ex(mem, mem_size, mem_pa, descs, n, desc_size, scratch,
+	                             scratch_size, usable_mask, NULL);
+}
+
+struct pmm *pmm_build_from_efi_ex(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                                  const void *descs, uint32_t n, uint32_t desc_size,
+                                  void *scratch, uint64_t scratch_size, uint32_t usable_mask,
+                                  struct pmm_init_err *err)
+{
+	if (!scratch || (n && !descs))
+		return pmm_init_fail(err, PMM_INIT_ARGS, -MM_EINVAL, 0, 0);
+	if ((uintptr_t)scratch & 7)
+		return pmm_init_fail(err, PMM_INIT_ALIGN, -MM_EALIGN, 8, (uintptr_t)scratch);
+	if (scratch_size < pmm_build_scratch_size(n))
+		return pmm_init_fail(err, PMM_INIT_SCRATCH_SMALL, -MM_ENOMEM,
+		                     pmm_build_scratch_size(n), scratch_size);
 	struct memmap_in *in = scratch;
 	struct memmap_range *out = (struct memmap_range *)(in + n);
 	void *sscratch = out + 2 * n + 1;
 	struct memmap_stats st;
 	if (memmap_from_efi(descs, n, desc_size, in) != n)
-		return NULL;
+		return pmm_init_fail(err, PMM_INIT_DESC_SIZE, -MM_EINVAL,
+		                     sizeof(struct efi_memdesc), desc_size);
 	uint32_t m = memmap_sanitize(in, n, out, 2 * n + 1, sscratch, &st);
-	struct pmm *p = pmm_init(mem, mem_size, mem_pa, out, m, usable_mask);
+	struct pmm *p = pmm_init_ex(mem, mem_size, mem_pa, out, m, usable_mask, err);
 	if (p)
 		pmm_set_memmap_stats(p, &st);
 	return p;
@@ -856,6 +907,21 @@ static uint32_t pmm_alloc_locked(struct pmm *p, unsigned order, unsigned flags)
 	return pfn;
 }
 
+/* Out of memory is a value (-MM_ENOMEM), counted; with PMM_F_REPORT one
+ * line names order, flags and caller, once per order per burst (a burst
+ * ends when a block is freed or an allocation of that order succeeds). */
+static void pmm_oom(struct pmm *p, unsigned order, unsigned flags, uintptr_t caller)
+{
+	p->alloc_failures++;
+	if (!(p->flags & PMM_F_REPORT) || (p->oom_said & (1u << order)))
+		return;
+	p->oom_said |= 1u << order;
+	mm_printf("pmm: out of memory: alloc(order=%u, flags=0x%x) from caller 0x%lx refused; "
+	          "%u pages free, %u failed allocations so far (further order-%u failures not "
+	          "reported until memory is freed)\n", order, flags, (unsigned long)caller,
+	          p->buddy_pages + pmm_pcp_pages(p), p->alloc_failures, order);
+}
+
 /* Everything but a cache hit, with the lock held; releases it. Out of line
  * so that the common path (a cache hit) stays a few instructions. */
 static __attribute__((noinline)) paddr_t pmm_alloc_slow(struct pmm *p, unsigned order,
@@ -874,7 +940,9 @@ static __attribute__((noinline)) paddr_t pmm_alloc_slow(struct pmm *p, unsigned 
 			e = -MM_ENOMEM;           /* a normal condition: counted, not reported */
 	}
 	if (e == -MM_ENOMEM)
-		p->alloc_failures++;
+		pmm_oom(p, order, flags, caller);
+	else if (order <= PMM_MAX_ORDER)
+		p->oom_said &= ~(1u << order);   /* this order works again: its burst is over */
 	pmm_unlock(p, locked);
 	if (err)
 		*err = e;
@@ -990,6 +1058,7 @@ static __attribute__((noinline)) int pmm_free_slow(struct pmm *p, paddr_t pa, un
 		pmm_state(p)[pfn] = FS_FREE;
 		pmm_buddy_free(p, pfn, order);
 	}
+	p->oom_said = 0;   /* memory came back: a new burst of failures is reported again */
 	pmm_unlock(p, locked);
 	return 0;
 }
@@ -1013,6 +1082,7 @@ int pmm_free(struct pmm *p, paddr_t pa, unsigned order)
 	if (__builtin_expect(!pmm_free_cacheable(p, pa, order), 0))
 		return pmm_free_slow(p, pa, order, MM_CALLER(), locked);
 	pmm_pcp_put(p, (uint32_t)pa >> PAGE_SHIFT, order);
+	p->oom_said = 0;   /* memory came back (see pmm_oom) */
 	pmm_unlock(p, locked);
 	return 0;
 }

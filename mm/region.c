@@ -99,6 +99,9 @@ static struct {
 	uint32_t committed_fixed;     /* committed pages of adopted/phys regions */
 	uint32_t reserved;            /* reserved pages */
 	uint32_t faults, faults_refused; /* region_fault outcomes */
+	uint32_t (*reclaim)(void);    /* low-memory hook (kmem_reap), or NULL */
+	bool reclaiming;              /* the hook is running: no nested call */
+	uint32_t reclaims;            /* hook calls made */
 	uint16_t slot_cnt[1024];      /* region_check: committed pages per 4 MiB slot */
 	bool ready;                   /* region_init succeeded */
 } rs;
@@ -625,6 +628,33 @@ static int usable_range(const struct region *r, vaddr_t va, uint32_t npages,
 	return 0;
 }
 
+/* Out of frames: run the low-memory hook (the slab heap's kmem_reap gives
+ * its empty-slab reserve back through region_decommit) with the lock
+ * dropped, then take it again. Called with rs.lock held; true if the hook
+ * freed something (the caller retries once, looking everything up again).
+ * Never for REGION_NOLAZY regions: their owner (the heap) commits under its
+ * own locks and reaps by itself, and calling it back there would deadlock. */
+static bool reclaim_relocked(void)
+{
+	uint32_t (*fn)(void) = rs.reclaim;
+	if (!fn || rs.reclaiming)
+		return false;
+	rs.reclaiming = true;
+	rs.reclaims++;
+	mm_lock_release(&rs.lock);
+	uint32_t pages = fn();
+	mm_lock_acquire(&rs.lock);
+	rs.reclaiming = false;
+	return pages != 0;
+}
+
+void region_set_reclaim(uint32_t (*fn)(void))
+{
+	mm_lock_acquire(&rs.lock);
+	rs.reclaim = fn;
+	mm_lock_release(&rs.lock);
+}
+
 int region_commit(struct region *r, vaddr_t va, uint32_t npages)
 {
 	uint32_t from, to;
@@ -637,6 +667,8 @@ int region_commit(struct region *r, vaddr_t va, uint32_t npages)
 		return rc;
 	mm_lock_acquire(&rs.lock);
 	rc = commit_locked(r, from, to);
+	if (rc == -MM_ENOMEM && !(r->flags & REGION_NOLAZY) && reclaim_relocked() && region_valid(r))
+		rc = commit_locked(r, from, to);
 	mm_lock_release(&rs.lock);
 	return rc;
 }
@@ -730,6 +762,7 @@ void region_get_stats(struct region_stats *st)
 	st->meta_committed = rs.meta.committed;
 	st->faults = rs.faults;
 	st->faults_refused = rs.faults_refused;
+	st->reclaims = rs.reclaims;
 	mm_lock_release(&rs.lock);
 }
 
@@ -858,6 +891,22 @@ struct region *region_create_phys(paddr_t pa, uint32_t size, uint32_t flags, con
 
 /* ---- the fault path ---- */
 
+/* A fault on a committed page: a write the mapping forbids (the region may
+ * be writable while the loader mapped this page read-only, e.g. kernel
+ * .text) is refused -- retrying it would fault forever. Only an access the
+ * live mapping allows is a stale TLB entry worth retrying. */
+static int fault_committed(const struct region *r, vaddr_t va, uint32_t access)
+{
+	uint32_t fl = 0;
+	if ((access & REGION_FAULT_WRITE) && !(r->flags & REGION_WRITE))
+		return -MM_EEXIST;
+	if (arch_translate(va, &fl) == PADDR_NONE)
+		return -MM_ECORRUPT;
+	if ((access & REGION_FAULT_WRITE) && !(fl & PG_WRITE))
+		return -MM_EEXIST;
+	return 0;
+}
+
 static int fault_locked(vaddr_t va, uint32_t access)
 {
 	struct region *r = find_locked(va);
@@ -870,10 +919,7 @@ static int fault_locked(vaddr_t va, uint32_t access)
 	case REGION_PAGE_UNALLOC:
 		return -MM_ENOENT;
 	case REGION_PAGE_COMMITTED:
-		if ((access & REGION_FAULT_WRITE) && !(r->flags & REGION_WRITE))
-			return -MM_EEXIST;
-		/* mapped and allowed: a stale TLB entry; retrying is right */
-		return arch_translate(va, NULL) != PADDR_NONE ? 0 : -MM_ECORRUPT;
+		return fault_committed(r, va, access);
 	default:
 		if ((access & REGION_FAULT_WRITE) && !(r->flags & REGION_WRITE))
 			return -MM_EEXIST;
@@ -889,6 +935,8 @@ int region_fault(vaddr_t va, uint32_t access)
 		return -MM_ERANGE;
 	mm_lock_acquire(&rs.lock);
 	int rc = fault_locked(ALIGN_DOWN(va, PAGE_SIZE), access);
+	if (rc == -MM_ENOMEM && reclaim_relocked())   /* only lazy regions get ENOMEM here */
+		rc = fault_locked(ALIGN_DOWN(va, PAGE_SIZE), access);
 	if (rc)
 		rs.faults_refused++;
 	else
@@ -897,7 +945,7 @@ int region_fault(vaddr_t va, uint32_t access)
 	return rc;
 }
 
-static const char *fault_cause(int err)
+const char *region_fault_cause(int err)
 {
 	switch (-err) {
 	case MM_ERANGE:    return "outside every region and the arena";
@@ -925,11 +973,11 @@ void region_fault_report(vaddr_t va, uint32_t access, int err)
 	}
 	if (!r) {
 		mm_printf("region: page fault at 0x%08x (%s, %s): %s%s\n", va, acc, pres,
-		          fault_cause(err), err == -MM_ENOENT ? " (free arena space, no region)" : "");
+		          region_fault_cause(err), err == -MM_ENOENT ? " (free arena space, no region)" : "");
 		return;
 	}
 	mm_printf("region: page fault at 0x%08x (%s, %s): %s of region '%s' [0x%08x-0x%08x)"
-	          " page %u state %s\n", va, acc, pres, fault_cause(err), r->name, r->node.lo,
+	          " page %u state %s\n", va, acc, pres, region_fault_cause(err), r->name, r->node.lo,
 	          span_end(r), (va - r->node.lo) >> PAGE_SHIFT,
 	          region_page_state_name((enum region_page_state)map_get(r, (va - r->node.lo) >> PAGE_SHIFT)));
 }

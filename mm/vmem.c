@@ -3,22 +3,28 @@
  * the region layer. Theory in include/mmboot/vmem.h; summary:
  *
  *   address list  [alloc A][free F1][alloc B][alloc C][free F2 ..........]
- *   free lists    class k = floor(log2 pages): F1 on its class, F2 on its
- *   mask          bit k set iff list k non-empty
+ *   free lists    class = pages - 1 for 1..64 pages (exact), else
+ *                 64 + floor(log2 pages): F1 on its class, F2 on its
+ *   mask          bit k set iff list k non-empty (96 bits)
  *
  * Invariants (vmem_check):
  *   - segments tile [lo, hi) in address order without gaps;
  *   - no two free segments are adjacent (freeing coalesces);
- *   - a free segment is on freelist[floor(log2 pages)], allocated ones on none;
+ *   - a free segment is on freelist[class_of(pages)], allocated ones on none;
  *   - free_pages / nfree / nalloc match the list.
  *
- * Instant fit: a request of n pages takes the first non-empty class
- * k >= ceil(log2 n) (every segment there has >= 2^k >= n pages) and splits
- * from the segment's low end; the remainder stays free (re-filed if its
- * class changed). Only when no such class exists the exact class
- * floor(log2 n) is searched linearly (segments there may be too short).
- * Aligned requests (physical mappings, rare) scan the lists from the
- * smallest class that could hold the aligned run.
+ * Fit: a request of n pages takes the first non-empty class whose every
+ * segment is long enough -- exact class n-1 for n <= 64, else
+ * 64 + ceil(log2 n) -- found with at most three find-first-set steps, and
+ * splits from the segment's low end; the remainder stays free (re-filed if
+ * its class changed). So a request of up to 64 pages (256 KiB) succeeds in
+ * O(1) whenever any free segment fits. Only a request of more than 64
+ * pages, not a power of two, with no larger class non-empty, looks at its
+ * own class (segments there may be too short), and at most VMEM_SCAN_MAX
+ * segments of it: past that it fails although a fitting segment may exist
+ * further down the list (the arena is then nearly full of holes smaller
+ * than the next power of two). Aligned requests (physical mappings, rare)
+ * scan the lists from the smallest class that could hold the aligned run.
  *
  * Range tree: red-black tree (CLRS, parent pointers, iterative). Nodes are
  * disjoint ranges; find(va) descends comparing va with [lo, lo + pages).
@@ -42,18 +48,54 @@ static inline uint32_t ceil_log2(uint32_t x)
 	return x <= 1 ? 0 : floor_log2(x - 1) + 1;
 }
 
+/* Free-list class of a free segment of `pages` pages: exact for small
+ * segments, power of two above (see vmem.h). */
+static inline uint32_t class_of(uint32_t pages)
+{
+	return pages <= VMEM_EXACT ? pages - 1u : VMEM_EXACT + floor_log2(pages);
+}
+
+static inline void mask_set(struct vmem *vm, uint32_t k)
+{
+	vm->nonempty[k >> 5] |= 1u << (k & 31u);
+}
+
+static inline void mask_clear(struct vmem *vm, uint32_t k)
+{
+	vm->nonempty[k >> 5] &= ~(1u << (k & 31u));
+}
+
+static inline bool mask_has(const struct vmem *vm, uint32_t k)
+{
+	return vm->nonempty[k >> 5] & (1u << (k & 31u));
+}
+
+/* First non-empty class >= k, or VMEM_CLASSES: at most VMEM_MASK_WORDS
+ * find-first-set steps. */
+static inline uint32_t first_nonempty(const struct vmem *vm, uint32_t k)
+{
+	for (uint32_t w = k >> 5; w < VMEM_MASK_WORDS; w++) {
+		uint32_t m = vm->nonempty[w];
+		if (w == k >> 5)
+			m &= ~0u << (k & 31u);
+		if (m)
+			return w * 32u + (uint32_t)__builtin_ctz(m);
+	}
+	return VMEM_CLASSES;
+}
+
 /* ---- free lists ---- */
 
 static void fl_insert(struct vmem *vm, struct vmem_seg *s)
 {
-	uint32_t k = floor_log2(s->pages);
+	uint32_t k = class_of(s->pages);
 	s->cls = k;
 	s->fprev = NULL;
 	s->fnext = vm->freelist[k];
 	if (s->fnext)
 		s->fnext->fprev = s;
 	vm->freelist[k] = s;
-	vm->nonempty |= 1u << k;
+	mask_set(vm, k);
 }
 
 static void fl_remove(struct vmem *vm, struct vmem_seg *s)
@@ -65,14 +107,14 @@ static void fl_remove(struct vmem *vm, struct vmem_seg *s)
 	if (s->fnext)
 		s->fnext->fprev = s->fprev;
 	if (!vm->freelist[s->cls])
-		vm->nonempty &= ~(1u << s->cls);
+		mask_clear(vm, s->cls);
 	s->fprev = s->fnext = NULL;
 }
 
 /* Re-file a free segment whose length changed. */
 static void fl_refile(struct vmem *vm, struct vmem_seg *s)
 {
-	if (floor_log2(s->pages) != s->cls) {
+	if (class_of(s->pages) != s->cls) {
 		fl_remove(vm, s);
 		fl_insert(vm, s);
 	}
@@ -214,8 +256,8 @@ static vaddr_t aligned_fit(const struct vmem_seg *s, uint32_t pages, uint32_t al
 
 static struct vmem_seg *alloc_aligned(struct vmem *vm, uint32_t pages, uint32_t align_pages)
 {
-	for (uint32_t k = floor_log2(pages); k < VMEM_CLASSES; k++) {
-		if (!(vm->nonempty & (1u << k)))
+	for (uint32_t k = class_of(pages); k < VMEM_CLASSES; k++) {
+		if (!mask_has(vm, k))
 			continue;
 		for (struct vmem_seg *s = vm->freelist[k]; s; s = s->fnext) {
 			vaddr_t va = aligned_fit(s, pages, align_pages);
@@ -232,15 +274,23 @@ struct vmem_seg *vmem_alloc(struct vmem *vm, uint32_t pages, uint32_t align_page
 		return NULL;
 	if (align_pages > 1)
 		return alloc_aligned(vm, pages, align_pages);
-	uint32_t k = ceil_log2(pages);
-	uint32_t mask = k < 32 ? vm->nonempty & ~((1u << k) - 1) : 0;
-	if (mask) {
-		struct vmem_seg *s = vm->freelist[__builtin_ctz(mask)];
+	/* every segment of class >= want has >= pages pages */
+	uint32_t want = pages <= VMEM_EXACT ? pages - 1u : VMEM_EXACT + ceil_log2(pages);
+	uint32_t k = want < VMEM_CLASSES ? first_nonempty(vm, want) : VMEM_CLASSES;
+	if (k < VMEM_CLASSES) {
+		struct vmem_seg *s = vm->freelist[k];
 		return carve(vm, s, s->base, pages);
 	}
-	for (struct vmem_seg *s = vm->freelist[floor_log2(pages)]; s; s = s->fnext)
-		if (s->pages >= pages)
+	if (pages <= VMEM_EXACT || class_of(pages) == want)
+		return NULL;                    /* no free segment is long enough */
+	/* large, not a power of two, no larger class: a capped look at its own class */
+	uint32_t n = 0;
+	for (struct vmem_seg *s = vm->freelist[class_of(pages)]; s && n < VMEM_SCAN_MAX; s = s->fnext, n++)
+		if (s->pages >= pages) {
+			vm->scan_steps += n + 1;
 			return carve(vm, s, s->base, pages);
+		}
+	vm->scan_steps += n;
 	return NULL;
 }
 
@@ -316,10 +366,10 @@ static uint32_t check_fl(const struct vmem *vm, bool verbose)
 	uint32_t bad = 0, n = 0;
 	for (uint32_t k = 0; k < VMEM_CLASSES; k++) {
 		bool has = vm->freelist[k] != NULL;
-		if (has != !!(vm->nonempty & (1u << k)))
+		if (has != mask_has(vm, k))
 			bad++;
 		for (const struct vmem_seg *s = vm->freelist[k]; s; s = s->fnext, n++) {
-			if (!s->free || s->cls != k || floor_log2(s->pages) != k) {
+			if (!s->free || s->cls != k || class_of(s->pages) != k) {
 				if (verbose)
 					mm_printf("vmem: seg 0x%x+%u on wrong list %u\n", s->base, s->pages, k);
 				bad++;

@@ -52,6 +52,13 @@
 #   KEEP=1          keep the scratch directory (printed at the end)
 #   DUMPS=dir       copy the image's mmboot/ folder to dir after the boot
 #   QEMU=qemu-system-x86_64
+#   MENU_TIMEOUT=0  the loader's countdown after its memory-map report, passed
+#                   as the SMBIOS OEM string "mmboot:timeout=N" (the loader's
+#                   lowest-priority option source: a config.txt on the image or
+#                   load options still win). Default 0 so that tests and
+#                   `make run` go straight on; MENU_TIMEOUT=10 shows the
+#                   countdown a real PC shows; MENU_TIMEOUT= (empty) passes
+#                   nothing (the loader's own default, 10 s).
 set -u
 
 # Paths the caller gave are relative to the caller's directory; the defaults
@@ -83,6 +90,7 @@ EXTRA=${EXTRA:-}
 KEEP=${KEEP:-0}
 DUMPS=${DUMPS:-}
 QEMU=${QEMU:-qemu-system-x86_64}
+MENU_TIMEOUT=${MENU_TIMEOUT-0}
 if [ "$DEBUG" = 1 ]; then TIMEOUT=${TIMEOUT:-0}; else TIMEOUT=${TIMEOUT:-120}; fi
 
 # QEMU display: QEMU_DISPLAY, else DISPLAY if it is a QEMU backend name.
@@ -178,6 +186,7 @@ args=(
 	-display "$disp"
 	-D "$work/qemu.log"
 )
+[ -n "$MENU_TIMEOUT" ] && args+=(-smbios "type=11,value=mmboot:timeout=$MENU_TIMEOUT")
 if [ "${TRACE:-0}" = 1 ]; then args+=(-d int,cpu_reset); else args+=(-d cpu_reset); fi
 if [ "$DEBUG" = 1 ]; then
 	args+=(-gdb "tcp::$GDB_PORT" -S)

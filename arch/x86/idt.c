@@ -25,6 +25,7 @@
 
 extern int region_fault(vaddr_t va, uint32_t access) __attribute__((weak));
 extern void region_fault_report(vaddr_t va, uint32_t access, int err) __attribute__((weak));
+extern const char *region_fault_cause(int err) __attribute__((weak));
 extern const uint32_t isr_stubs[32];
 
 struct isr_frame {
@@ -106,13 +107,16 @@ static void report(const struct isr_frame *f)
 void isr_dispatch(struct isr_frame *f);
 void isr_dispatch(struct isr_frame *f)
 {
+	int pf_rc = 0;
+	uint32_t cr2 = 0;
 	if (f->vector == 14) {
-		uint32_t cr2 = read_cr2();
+		cr2 = read_cr2();
 		uint32_t access = ((f->error & 2) ? REGION_FAULT_WRITE : 0u) |
 		                  ((f->error & 1) ? REGION_FAULT_PRESENT : 0u);
 		int rc = region_fault ? region_fault(cr2, access) : -1;
 		if (rc == 0)
 			return;
+		pf_rc = rc;
 		if (region_fault_report)   /* address, access, region, cause (VMM) */
 			region_fault_report(cr2, access, rc);
 		ktest_fault_hook(cr2);   /* returns only if no test expected a fault */
@@ -129,6 +133,11 @@ void isr_dispatch(struct isr_frame *f)
 		kernel_exit(KERNEL_STATUS_FAIL);
 	}
 	report(f);
+	if (pf_rc && region_fault_cause) {   /* e.g. "out of physical memory in region 'heap'" */
+		const struct region *rg = region_lookup(cr2);
+		kernel_fail("page fault at %08x (eip %08x): %s in region '%s'", cr2, f->eip,
+		            region_fault_cause(pf_rc), rg ? region_name(rg) : "(none)");
+	}
 	kernel_fail("unhandled exception %u (%s) at eip %08x", f->vector,
 	            exc_names[f->vector & 31], f->eip);
 }

@@ -145,3 +145,35 @@ uint32_t pdb_tables_needed(const struct pdb_range *r, uint32_t n)
 	}
 	return count;
 }
+
+static int plan_range_ok(const struct pdb_range *r)
+{
+	if (!IS_ALIGNED(r->va, PAGE_SIZE))
+		return -MM_EALIGN;
+	if (r->npages == 0 || r->va < PAGE_SIZE)
+		return -MM_EINVAL;
+	if ((uint64_t)r->va + (uint64_t)r->npages * PAGE_SIZE > PAGING_PT_BASE)
+		return -MM_ERANGE;
+	return 0;
+}
+
+int pdb_plan_check(const struct pdb_range *r, uint32_t n, uint32_t *a, uint32_t *b)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		int err = plan_range_ok(&r[i]);
+		if (a)
+			*a = i;
+		if (err)
+			return err;
+		uint64_t lo = r[i].va, hi = lo + (uint64_t)r[i].npages * PAGE_SIZE;
+		for (uint32_t j = i + 1; j < n; j++) {
+			uint64_t lo2 = r[j].va, hi2 = lo2 + (uint64_t)r[j].npages * PAGE_SIZE;
+			if (plan_range_ok(&r[j]) == 0 && lo < hi2 && lo2 < hi) {
+				if (b)
+					*b = j;
+				return -MM_EEXIST;
+			}
+		}
+	}
+	return 0;
+}

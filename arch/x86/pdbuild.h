@@ -72,6 +72,21 @@ struct pdb_range {
 };
 uint32_t pdb_tables_needed(const struct pdb_range *r, uint32_t n);
 
+/* Identity-mapped pages (the trampoline) are taken below this physical
+ * address, so va == pa stays below the higher-half kernel (0xC0000000 up)
+ * and inside the first GiB that kernel/physwin.c leaves alone; if the
+ * firmware has nothing there the loader falls back to "below the kernel's
+ * lowest va", and pdb_plan_check is the final word either way. */
+#define PDB_IDMAP_LIMIT 0x40000000u
+
+/* Check a whole virtual plan before anything is mapped (the loader calls it
+ * before ExitBootServices, so a conflict is an EFI error, not a halt after
+ * exit): every range page aligned, non-empty, above page 0, below the
+ * recursive slot, and no two ranges sharing a page. 0, -MM_EALIGN,
+ * -MM_EINVAL, -MM_ERANGE (*a = the bad range) or -MM_EEXIST (*a, *b = the
+ * first two ranges that overlap, a < b). a and b may be NULL. */
+int pdb_plan_check(const struct pdb_range *r, uint32_t n, uint32_t *a, uint32_t *b);
+
 /* PG_* contract flags -> PTE bits (P always set). */
 uint32_t pdb_pte_bits(uint32_t flags);
 

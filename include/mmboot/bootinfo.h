@@ -85,6 +85,7 @@ enum bootinfo_tsc {
 #define BI_F_SMBIOS     0x8u   /* smbios valid */
 #define BI_F_SMBIOS3    0x10u  /* smbios3 valid */
 #define BI_F_PT_FROM_PMM 0x20u /* page directory + tables are PMM-allocated order-0 frames */
+#define BI_F_SERIAL_ONLY 0x40u /* "serial" option: the kernel must not draw on the framebuffer */
 
 /* transient[].kind: what a transient range was (version 2). */
 #define BI_TR_FW_PAGE_TABLE  1u   /* a page of the firmware's 4/5-level tables (CR3 tree) */

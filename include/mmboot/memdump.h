@@ -13,7 +13,9 @@
  * A reader checks, in order: magic, version (a newer major version is
  * refused), header_size (>= 512, a newer minor version may make it bigger),
  * header_crc (CRC-32 of the header with header_crc = 0), desc_size
- * (40..4096, multiple of 8), entry_count (<= MEMDUMP_MAX_ENTRIES), the file
+ * (40..4096, any value: UEFI does not require a multiple of 8, so
+ * descriptors may be unaligned in the file; read them with memcpy),
+ * entry_count (<= MEMDUMP_MAX_ENTRIES), the file
  * length, and data_crc (CRC-32 of the descriptors). memdump_check() does
  * all of that for the loader, the kernel and the host alike.
  *

@@ -89,6 +89,29 @@ struct pmm *pmm_build_from_efi(void *mem, uint64_t mem_size, paddr_t mem_pa,
                                const void *descs, uint32_t n, uint32_t desc_size,
                                void *scratch, uint64_t scratch_size, uint32_t usable_mask);
 
+/* Why a build returned NULL: the _ex forms of pmm_init / pmm_build_from_efi
+ * fill it (zeroed on success), so the loader can say what failed. */
+enum pmm_init_why {
+	PMM_INIT_OK = 0,
+	PMM_INIT_ARGS,            /* NULL mem / map / descriptors, or mask outside MEMMAP_FREE_MASK */
+	PMM_INIT_ALIGN,           /* mem or scratch not 8-byte aligned (have = its address) */
+	PMM_INIT_MAP,             /* map not sorted / disjoint / 4 KiB aligned / valid class (need = entry index) */
+	PMM_INIT_MEM_SMALL,       /* metadata block too small (need, have: bytes) */
+	PMM_INIT_SCRATCH_SMALL,   /* build scratch too small (need, have: bytes) */
+	PMM_INIT_DESC_SIZE,       /* descriptor size below struct efi_memdesc (have = desc_size) */
+};
+struct pmm_init_err {
+	uint32_t why;             /* enum pmm_init_why */
+	int32_t code;             /* -MM_EINVAL, -MM_EALIGN or -MM_ENOMEM; 0 on success */
+	uint64_t need;            /* bytes needed, or the bad entry's index (see why) */
+	uint64_t have;            /* bytes given, address or size (see why) */
+};
+const char *pmm_init_why_name(uint32_t why);
+struct pmm *pmm_build_from_efi_ex(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                                  const void *descs, uint32_t n, uint32_t desc_size,
+                                  void *scratch, uint64_t scratch_size, uint32_t usable_mask,
+                                  struct pmm_init_err *err);
+
 /* Where a loader-built PMM travels to the kernel: at PMM_HANDOFF_EXT_OFFSET
  * in struct bootinfo's ext[] area (include/mmboot/bootinfo.h), fixed width. */
 #define PMM_HANDOFF_MAGIC 0x48504d4du     /* "MPMH" */
@@ -109,6 +132,10 @@ _Static_assert(sizeof(struct pmm_handoff) == 24, "pmm_handoff crosses loader -> 
  * misaligned, map not sorted/disjoint/aligned, mask outside FREE_MASK). */
 struct pmm *pmm_init(void *mem, uint64_t mem_size, paddr_t mem_pa,
                      const struct memmap_range *map, uint32_t n, uint32_t usable_mask);
+/* The same; on NULL *err (if err != NULL) says why (struct pmm_init_err). */
+struct pmm *pmm_init_ex(void *mem, uint64_t mem_size, paddr_t mem_pa,
+                        const struct memmap_range *map, uint32_t n, uint32_t usable_mask,
+                        struct pmm_init_err *err);
 
 /* Take over a PMM built elsewhere (the same bytes, now mapped at mem).
  * Checks the header (magic, version, size, layout); NULL if it is not one. */

@@ -140,6 +140,7 @@ struct region_stats {
 	uint32_t meta_committed; /* internal pool: pages committed */
 	uint32_t faults;         /* lazy commits done by region_fault */
 	uint32_t faults_refused; /* faults region_fault refused */
+	uint32_t reclaims;       /* low-memory hook calls (region_set_reclaim) */
 };
 void region_get_stats(struct region_stats *st);
 
@@ -148,6 +149,14 @@ void region_foreach(void (*fn)(const struct region *r, void *arg), void *arg);
 
 /* Print the region table (name, range, committed/reserved pages) via mm_printf. */
 void region_dump(void);
+
+/* Low-memory hook: when a lazy commit (region_fault) or region_commit of a
+ * region without REGION_NOLAZY runs out of frames, the region layer calls
+ * fn with its lock dropped (fn may call region_decommit/destroy; it returns
+ * the pages it gave back) and retries once before reporting -MM_ENOMEM. The
+ * kernel registers kmem_reap (the slab heap's empty-slab reserve). NULL
+ * removes it; region_init clears it. */
+void region_set_reclaim(uint32_t (*fn)(void));
 
 /* Page-fault entry: va faulted with access (REGION_FAULT_* bits).
  * 0 when the page was committed and the access can be retried; otherwise
@@ -165,6 +174,11 @@ int region_fault(vaddr_t va, uint32_t access);
  *   region: page fault at 0xc1234000 (write, not present): guard page of region 'kstack' [...]
  *   region: out of physical memory committing 0xc1234000 in region 'heap'  */
 void region_fault_report(vaddr_t va, uint32_t access, int err);
+
+/* The cause of a region_fault error in words ("out of physical memory",
+ * "guard page", "write to a read-only page", ...): the #PF handler's final
+ * line names it with the region instead of a generic exception. */
+const char *region_fault_cause(int err);
 
 /* Walk the arena, the tree, every region's map against the page tables and
  * the paging checker; returns the inconsistencies found (0 = ok). */

@@ -4,14 +4,18 @@
  *
  * Arena: [lo, hi) in pages, cut into segments kept in one address-ordered
  * doubly linked list (boundary tags, after Bonwick & Adams' vmem). Free
- * segments also sit on a segregated free list: list k holds free segments of
- * 2^k .. 2^(k+1)-1 pages, and a 32-bit mask says which lists are non-empty.
- * Allocation is "instant fit": any segment on the first non-empty list k
- * with 2^k >= n fits, found with one find-first-set, split from its low end;
- * only when no such list exists the list of class floor(log2 n) is searched.
- * Freeing coalesces with both neighbours through the address list. Both are
- * O(1) whatever the number of segments; descriptors come from a caller
- * supplied pool (callbacks), so the arena never allocates by itself.
+ * segments also sit on a segregated free list: one list per exact length
+ * for 1..64 pages (class pages-1), then list 64+k for 2^k .. 2^(k+1)-1
+ * pages; a 96-bit mask says which lists are non-empty. Allocation takes the
+ * first non-empty list whose every segment fits (exact n-1 for n <= 64,
+ * 64 + ceil(log2 n) above; <= 3 find-first-set steps) and splits from the
+ * low end: O(1), and it never fails while a fitting segment exists, for
+ * requests up to 64 pages. A larger request that is not a power of two
+ * falls back, when no larger list is non-empty, to at most VMEM_SCAN_MAX
+ * segments of its own list and may fail though a fit exists further down
+ * (bounded cost instead of a walk of the whole list). Freeing coalesces
+ * with both neighbours through the address list: O(1). Descriptors come
+ * from a caller supplied pool (callbacks), so the arena never allocates.
  *
  * Range tree: an intrusive red-black tree of non-overlapping [lo, lo+pages)
  * ranges keyed by address (CLRS algorithm, parent pointers, no recursion):
@@ -22,7 +26,10 @@
 
 #include "types.h"
 
-#define VMEM_CLASSES 32u
+#define VMEM_EXACT 64u             /* exact-length free lists for 1..64 pages */
+#define VMEM_CLASSES (VMEM_EXACT + 32u) /* then one list per power of two */
+#define VMEM_MASK_WORDS (VMEM_CLASSES / 32u)
+#define VMEM_SCAN_MAX 16u          /* fallback: segments looked at, at most */
 
 struct vmem_seg {
 	vaddr_t base;                 /* first byte */
@@ -32,14 +39,15 @@ struct vmem_seg {
 	struct vmem_seg *fprev;       /* free-list neighbours (free segments only) */
 	struct vmem_seg *fnext;
 	uint32_t free;                /* 1 free, 0 allocated */
-	uint32_t cls;                 /* free-list class (floor log2 pages) while free */
+	uint32_t cls;                 /* free-list class (see above) while free */
 };
 
 struct vmem {
 	vaddr_t lo, hi;               /* managed range, bytes, page aligned */
 	struct vmem_seg *first;       /* lowest segment */
 	struct vmem_seg *freelist[VMEM_CLASSES]; /* free segments by class */
-	uint32_t nonempty;            /* bit k set iff freelist[k] non-empty */
+	uint32_t nonempty[VMEM_MASK_WORDS]; /* bit k set iff freelist[k] non-empty */
+	uint32_t scan_steps;          /* segments looked at by the capped fallback (tests) */
 	uint32_t free_pages;          /* sum of free segment lengths */
 	uint32_t nfree, nalloc;       /* segment counts */
 	struct vmem_seg *(*seg_get)(void *ctx);          /* descriptor source */

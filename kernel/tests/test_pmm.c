@@ -2,11 +2,17 @@
  * In-kernel tests of the buddy PMM as the kernel stage took it over
  * (kernel/pmm_glue.c), against the final memory map in the boot-info block.
  *
- *   pmm_boot_accounting   right after adopt/build, free + allocated pages ==
- *                         what the final map offers below 4 GiB (usable and
- *                         boot-services classes) minus the policy (low 1 MiB);
- *                         the loader's memory (kernel image, stack, boot info,
- *                         page tables, metadata here) is held as reserved
+ *   pmm_boot_accounting   right after adopt, exactly: free == what the final
+ *                         map offers below 4 GiB (usable and boot-services
+ *                         classes) - policy (low 1 MiB) - transient frames
+ *                         taken - (page tables + directory); allocated ==
+ *                         page tables + directory; reserved == low 1 MiB +
+ *                         transient taken + loader memory above 1 MiB minus
+ *                         the metadata (not reserved: its own state), with
+ *                         one line per item (kernel image, stack, boot info,
+ *                         metadata, transient loader frames, loader image,
+ *                         other loader memory), each item checked to lie in
+ *                         loader-class memory
  *   pmm_loader_reclaim    releasing the loader image raised the free count
  *                         by exactly the loader-class pages in its range
  *   pmm_now_consistent    now: free + allocated == after the release (other
@@ -36,26 +42,76 @@ static bool have_pmm(struct ktest_ctx *t)
 	return kernel_pmm != NULL;
 }
 
+/* One reserved item: its pages, printed; it must lie in loader-class memory. */
+static uint32_t acct_item(struct ktest_ctx *t, const char *what, uint64_t pa, uint64_t bytes)
+{
+	uint32_t pages = (uint32_t)((ALIGN_UP(pa + bytes, (uint64_t)PAGE_SIZE) -
+	                             ALIGN_DOWN(pa, (uint64_t)PAGE_SIZE)) >> PAGE_SHIFT);
+	uint32_t in_loader = pages_of(MEMMAP_CLASS_BIT(MEMMAP_LOADER), ALIGN_DOWN(pa, PAGE_SIZE),
+	                              ALIGN_UP(pa + bytes, (uint64_t)PAGE_SIZE));
+	mm_printf("# %s:   %-24s %6u pages at %08llx\n", t->name, what, pages,
+	          (unsigned long long)pa);
+	KT_EXPECT(t, !bytes || in_loader == pages, "%s: %u of its %u pages are loader memory", what,
+	          in_loader, pages);
+	return pages;
+}
+
+/* The transient frames that were loader memory (trampoline, loader stack, scratch). */
+static uint32_t transient_loader_pages(void)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < kernel_bi->transient_count; i++) {
+		const struct bootinfo_range *r = &kernel_bi->transient[i];
+		n += pages_of(MEMMAP_CLASS_BIT(MEMMAP_LOADER), r->pa, r->pa + (uint64_t)r->pages * PAGE_SIZE);
+	}
+	return n;
+}
+
+static void pmm_boot_reserved_items(struct ktest_ctx *t, uint32_t policy_held)
+{
+	const struct pmm_stats *s0 = &pmm_boot.at_init;
+	uint32_t taken = kernel_bi->transient_taken;
+	uint32_t loader = pages_of(MEMMAP_CLASS_BIT(MEMMAP_LOADER), PMM_LOW_RESERVE, PADDR_4G);
+	mm_printf("# %s: reserved at init %u pages:\n", t->name, s0->reserved_pages);
+	mm_printf("# %s:   %-24s %6u pages\n", t->name, "low 1 MiB (policy)", policy_held);
+	mm_printf("# %s:   %-24s %6u pages\n", t->name, "transient (taken)", taken);
+	uint32_t items = acct_item(t, "kernel image", kernel_bi->kernel_pa, kernel_bi->kernel_size);
+	items += acct_item(t, "kernel stack", kernel_bi->stack_pa, kernel_bi->stack_size);
+	items += acct_item(t, "boot info", kernel_bi->bi_pa, kernel_bi->total_size);
+	uint32_t meta = acct_item(t, "PMM metadata (own)", pmm_metadata_pa(kernel_pmm),
+	                          pmm_metadata_bytes(kernel_pmm));
+	uint32_t tl = transient_loader_pages();
+	mm_printf("# %s:   %-24s %6u pages\n", t->name, "transient loader frames", tl);
+	uint32_t img = acct_item(t, "loader image", kernel_bi->loader_image_pa,
+	                         kernel_bi->loader_image_size);
+	items += tl + img;
+	KT_EXPECT(t, items + meta <= loader, "items %u + metadata %u > loader memory %u", items,
+	          meta, loader);
+	mm_printf("# %s:   %-24s %6u pages\n", t->name, "other loader memory",
+	          loader - meta - items);
+	/* the metadata is loader memory but its own state (a hole), not reserved */
+	KT_EXPECT_EQ(t, s0->reserved_pages, policy_held + taken + loader - meta);
+}
+
 static void pmm_boot_accounting(struct ktest_ctx *t)
 {
 	if (!have_pmm(t))
 		return;
 	uint32_t offered = pages_of(PMM_USABLE_AFTER_EXIT, 0, PADDR_4G);
 	uint32_t policy = pages_of(PMM_USABLE_AFTER_EXIT, 0, PMM_LOW_RESERVE);
-	mm_printf("# %s: map offers %u pages below 4 GiB, policy keeps %u, free %u + allocated %u "
-	          "(%s)\n", t->name, offered, policy, pmm_boot.free_at_init, pmm_boot.alloc_at_init,
-	          pmm_boot.from_loader ? "loader's PMM" : "built by the kernel");
-	/* BOOT: minus the firmware frames the loader reserved as transient until the mode switch */
-	KT_EXPECT_EQ(t, pmm_boot.free_at_init + pmm_boot.alloc_at_init,
-	             offered - policy - kernel_bi->transient_taken);
+	uint32_t tables = kernel_bi->pt_count + 1;   /* page tables + the directory */
+	uint32_t taken = kernel_bi->transient_taken;
+	mm_printf("# %s: map offers %u pages below 4 GiB, policy keeps %u, transient taken %u, "
+	          "page tables + directory %u: free %u, allocated %u\n", t->name, offered, policy,
+	          taken, tables, pmm_boot.free_at_init, pmm_boot.alloc_at_init);
+	KT_EXPECT(t, kernel_bi->flags & BI_F_PT_FROM_PMM, "page tables not from the PMM");
+	KT_EXPECT_EQ(t, pmm_boot.free_at_init, offered - policy - taken - tables);
+	KT_EXPECT_EQ(t, pmm_boot.alloc_at_init, tables);
+	/* the low 1 MiB: every free-class frame there but frame 0 (a hole) */
+	uint32_t low = pages_of(MEMMAP_FREE_MASK, PAGE_SIZE, PMM_LOW_RESERVE);
+	pmm_boot_reserved_items(t, low);
 	struct pmm_stats st;
 	pmm_get_stats(kernel_pmm, &st);
-	/* the loader's memory is held, never free: its pages are reserved (or the metadata) */
-	uint32_t loader = pages_of(MEMMAP_CLASS_BIT(MEMMAP_LOADER), PMM_LOW_RESERVE, PADDR_4G);
-	KT_EXPECT(t, st.reserved_pages + st.hole_pages + pmm_boot.released +
-	                 boot_reclaim.released /* BOOT: transient frames released */ >= loader,
-	          "reserved %u + holes %u < loader pages %u - released %u", st.reserved_pages,
-	          st.hole_pages, loader, pmm_boot.released);
 	KT_EXPECT(t, st.above_4g_bytes == memmap_mask_bytes(pmm_boot_map, pmm_boot.map_n,
 	                                                    PMM_USABLE_AFTER_EXIT, PADDR_4G, ~0ull),
 	          "memory above 4 GiB counted wrong");

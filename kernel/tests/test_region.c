@@ -13,6 +13,15 @@
  *   region_unallocated_caught  a read of free arena space is refused too
  *   region_10000_random_order  10,000 regions created, destroyed in random
  *                              order; arena, counts and checker back to start
+ *   region_10000_interleaved   10,000 creates of random sizes (1..16 pages)
+ *                              interleaved with destroys of random live ones
+ *   region_text_write_caught   a write to kernel .text faults and is refused
+ *                              as a write to a read-only page of
+ *                              'kernel-text' (before: retried forever)
+ *   region_phys_4m_pse         a PMM order-10 block (4 MiB aligned) mapped by
+ *                              region_create_phys is one PSE page (PDE PS
+ *                              bit, PG_LARGE), reads back, destroy restores
+ *                              PMM free pages, page tables and the arena
  */
 #include "../kernel.h"
 #include "../ktest.h"
@@ -184,3 +193,106 @@ static void t_many(struct ktest_ctx *t)
 	KT_EXPECT_EQ(t, region_check(true), 0);
 }
 KTEST(region_10000_random_order, t_many);
+
+static void t_interleaved(struct ktest_ctx *t)
+{
+	struct region_stats s0, s1;
+	region_get_stats(&s0);
+	uint32_t live = 0, made = 0, bad = 0;
+	for (uint32_t step = 0; step < MANY; step++) {
+		if (live && rnd() % 2 == 0) {             /* destroy a random live one */
+			uint32_t j = rnd() % live;
+			bad += region_destroy(many[j]) != 0;
+			many[j] = many[--live];
+		}
+		uint32_t pages = rnd() % 16 + 1;
+		struct region *r = region_create(pages * PAGE_SIZE, REGION_WRITE | (rnd() & 1 ? REGION_GUARD : 0), "mix");
+		if (!r)
+			continue;
+		made++;
+		bad += region_size(r) != pages * PAGE_SIZE || region_lookup(region_base(r)) != r;
+		many[live++] = r;
+	}
+	KT_EXPECT_EQ(t, made, MANY);
+	KT_EXPECT_EQ(t, region_check(false), 0);
+	while (live) {
+		uint32_t j = rnd() % live;
+		bad += region_destroy(many[j]) != 0;
+		many[j] = many[--live];
+	}
+	KT_EXPECT_EQ(t, bad, 0);
+	region_get_stats(&s1);
+	KT_EXPECT_EQ(t, s1.regions, s0.regions);
+	KT_EXPECT_EQ(t, s1.arena_free, s0.arena_free);
+	KT_EXPECT_EQ(t, s1.free_segments, s0.free_segments);
+	KT_EXPECT_EQ(t, region_check(true), 0);
+}
+KTEST(region_10000_interleaved, t_interleaved);
+
+static void t_text_write(struct ktest_ctx *t)
+{
+	vaddr_t text = ALIGN_DOWN((vaddr_t)(uintptr_t)t_startup, 4u) + 4u;
+	const struct region *r = region_lookup(text);
+	KT_EXPECT(t, r && mm_memcmp(region_name(r), "kernel-text", 12) == 0,
+	          "%08x: region %s, expected kernel-text", text, r ? region_name(r) : "none");
+	KT_EXPECT(t, r && !(region_flags(r) & REGION_WRITE), "kernel-text is writable");
+	uint32_t fl = 0;
+	KT_EXPECT(t, arch_translate(text, &fl) != PADDR_NONE && !(fl & PG_WRITE), ".text mapped writable");
+	struct region_stats s0, s1;
+	region_get_stats(&s0);
+	if (ktest_expect_fault(KTEST_FAULT_PAGE) == 0) {
+		*(volatile uint32_t *)(uintptr_t)text = *(volatile uint32_t *)(uintptr_t)text;
+		KT_EXPECT(t, 0, "write to .text did not fault");
+	}
+	ktest_expect_done();
+	KT_EXPECT_EQ(t, ktest_fault_caught(), KTEST_FAULT_PAGE);
+	KT_EXPECT_EQ(t, ktest_fault_addr(), text);
+	region_get_stats(&s1);
+	KT_EXPECT_EQ(t, s1.faults_refused, s0.faults_refused + 1);
+	KT_EXPECT_EQ(t, s1.faults, s0.faults);
+}
+KTEST(region_text_write_caught, t_text_write);
+
+static void t_phys_pse(struct ktest_ctx *t)
+{
+	struct region_stats s0, s1;
+	uint32_t free0 = free_pages(), tables0 = arch_page_tables();
+	region_get_stats(&s0);
+	paddr_t pa = vm_pmm() ? pmm_alloc(vm_pmm(), 10, 0) : PADDR_NONE;
+	if (pa == PADDR_NONE) {
+		mm_printf("# region_phys_4m_pse: no free order-10 block; nothing to map\n");
+		KT_EXPECT(t, 0, "no order-10 block in the PMM");
+		return;
+	}
+	KT_EXPECT_EQ(t, (uint32_t)(pa & (LARGE_PAGE_SIZE - 1)), 0);
+	struct region *r = region_create_phys(pa, (uint32_t)LARGE_PAGE_SIZE, REGION_WRITE, "test-pse");
+	KT_EXPECT(t, r != NULL, "region_create_phys failed");
+	if (r) {
+		vaddr_t va = region_base(r);
+		uint32_t fl = 0;
+		KT_EXPECT_EQ(t, va & (LARGE_PAGE_SIZE - 1), 0);
+		KT_EXPECT_EQ(t, arch_translate(va + 0x12345, &fl), pa + 0x12345);
+		KT_EXPECT(t, fl & PG_LARGE, "not a PSE mapping (flags %x)", fl);
+		KT_EXPECT(t, arch_pde(va) & 0x80u, "PDE %08x has no PS bit", arch_pde(va));
+		KT_EXPECT_EQ(t, arch_page_tables(), tables0);
+		volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)va;
+		for (uint32_t i = 0; i < 1024; i++)
+			p[i * 1024 + (i & 1023)] = i * 2654435761u;
+		uint32_t bad = 0;
+		for (uint32_t i = 0; i < 1024; i++)
+			bad += p[i * 1024 + (i & 1023)] != i * 2654435761u;
+		KT_EXPECT_EQ(t, bad, 0);
+		KT_EXPECT_EQ(t, region_check(true), 0);
+		KT_EXPECT_EQ(t, region_destroy(r), 0);
+		KT_EXPECT_EQ(t, arch_translate(va, NULL), PADDR_NONE);
+	}
+	KT_EXPECT_EQ(t, pmm_free(vm_pmm(), pa, 10), 0);
+	region_get_stats(&s1);
+	KT_EXPECT_EQ(t, free_pages(), free0);
+	KT_EXPECT_EQ(t, arch_page_tables(), tables0);
+	KT_EXPECT_EQ(t, s1.regions, s0.regions);
+	KT_EXPECT_EQ(t, s1.committed_fixed, s0.committed_fixed);
+	KT_EXPECT_EQ(t, s1.arena_free, s0.arena_free);
+	KT_EXPECT_EQ(t, region_check(true), 0);
+}
+KTEST(region_phys_4m_pse, t_phys_pse);

@@ -10,9 +10,13 @@
  *
  * Corruption operations make one deliberate mistake each and require the
  * matching report through the error hook: red-zone overwrite (REDZONE),
- * double free (DOUBLE_FREE, or NOT_HEAP once the pages went back), write after
- * free (kmem_check counts it), a stray write into a hardened free-list link
- * (kmem_check counts it), free of an interior pointer (NOT_OBJECT), free
+ * double free (DOUBLE_FREE, or NOT_HEAP once the pages went back), a delayed
+ * double free (a, b, a: reported at once by debug caches, by the next
+ * magazine flush otherwise -- a reap forces it), write after free (kmem_check
+ * counts it; then allocating until the object comes back must report
+ * POISON), a stray write into a hardened free-list link (kmem_check counts
+ * it; allocating until the object is popped must report FREELIST and not
+ * follow the link), free of an interior pointer (NOT_OBJECT), free
  * into the wrong cache (WRONG_CACHE). The mistake is then repaired and the
  * run goes on; at the end everything is freed and the page source must have
  * every page back. A reap operation (memory pressure) must leave no empty
@@ -47,6 +51,7 @@ static struct host_ps src;
 static const uint8_t *in;
 static size_t in_len, in_pos;
 static enum kmem_err_kind last_kind;
+static const void *last_obj;
 static uint32_t reports;
 
 #define CHECK(cond)                                                            \
@@ -60,6 +65,7 @@ static uint32_t reports;
 static void hook(const struct kmem_error *e)
 {
 	last_kind = e->kind;
+	last_obj = e->obj;
 	reports++;
 }
 
@@ -197,6 +203,14 @@ static void op_redzone(void)
 	CHECK(kmem_check(false) == 0);
 }
 
+/* The report for freeing o again: a page-aligned pointer into free heap
+ * pages is a double free (a large block or slab freed already); an object
+ * whose slab went back is a pointer to no heap memory. */
+static enum kmem_err_kind gone_kind(const struct obj *o, bool gone)
+{
+	return gone && ((uintptr_t)o->p & 4095u) ? KMEM_ERR_NOT_HEAP : KMEM_ERR_DOUBLE_FREE;
+}
+
 static void op_double_free(void)
 {
 	uint32_t i = next8() % nlive;
@@ -209,7 +223,70 @@ static void op_double_free(void)
 	bool gone = ksize(o.p) == 0;
 	uint32_t before = reports;
 	free_obj(&o);
-	expect_report(before, gone ? KMEM_ERR_NOT_HEAP : KMEM_ERR_DOUBLE_FREE);
+	expect_report(before, gone_kind(&o, gone));
+}
+
+/* Delayed double free: free a, free b, free a. A debug cache (state word)
+ * or a freed page reports at once; a magazine cache cannot see it until the
+ * magazine is flushed -- a reap (flush of every magazine) must report it,
+ * drop the copy and leave the counts right (kmem_check after every op). */
+static void op_delayed_double_free(void)
+{
+	if (nlive < 2)
+		return;
+	uint32_t i = next8() % nlive;
+	struct obj a = live[i];
+	verify(&a);
+	free_obj(&a);
+	drop_live(i);
+	uint32_t j = next8() % nlive;
+	struct obj b = live[j];
+	verify(&b);
+	free_obj(&b);
+	drop_live(j);
+	bool gone = ksize(a.p) == 0;
+	uint32_t before = reports;
+	free_obj(&a);
+	if (reports == before)
+		kmem_reap();   /* the magazine holds a twice: the flush finds it */
+	CHECK(reports == before + 1);
+	CHECK(last_kind == gone_kind(&a, gone) || last_kind == KMEM_ERR_DOUBLE_FREE);
+	CHECK(last_obj == a.p);
+}
+
+/* Allocate from o's cache until o comes back (at most 600 objects, the
+ * budget permitting) or a report names it; the temporaries must overlap no
+ * live object and are freed afterwards. True if a report about o came. */
+static bool alloc_until_back(const struct obj *o, enum kmem_err_kind kind)
+{
+	static uint8_t *tmp[600];
+	uint32_t n = 0, before = reports;
+	bool seen = false;
+	while (n < 600 && !seen) {
+		uint8_t *p = o->cache == KMALLOC_ID ? kmalloc(o->size, KM_NORMAL)
+		                                    : kmem_cache_alloc(caches[o->cache], KM_NORMAL);
+		if (reports != before) {
+			CHECK(reports == before + 1 && last_kind == kind && last_obj == o->p);
+			seen = true;
+		}
+		if (!p)
+			break;
+		for (uint32_t k = 0; k < nlive; k++)
+			CHECK(p + o->size <= live[k].p || live[k].p + live[k].size <= p);
+		tmp[n++] = p;
+		if (p == o->p)
+			break;
+	}
+	bool back = n && tmp[n - 1] == o->p;
+	if (back)
+		CHECK(seen);   /* handed out again: the damage must have been reported */
+	for (uint32_t k = 0; k < n; k++) {
+		if (o->cache == KMALLOC_ID)
+			kfree(tmp[k]);
+		else
+			kmem_cache_free(caches[o->cache], tmp[k]);
+	}
+	return seen;
 }
 
 static void op_use_after_free(void)
@@ -225,8 +302,14 @@ static void op_use_after_free(void)
 	uint32_t off = next16() % o.size;
 	o.p[off] ^= 0x20;
 	CHECK(kmem_check(false) >= 1);
-	o.p[off] ^= 0x20;
-	CHECK(kmem_check(false) == 0);
+	if (!(next8() & 1)) {
+		o.p[off] ^= 0x20;
+		CHECK(kmem_check(false) == 0);
+		return;
+	}
+	/* the allocation that hands o out again must report the damage */
+	if (!alloc_until_back(&o, KMEM_ERR_POISON))
+		o.p[off] ^= 0x20;   /* not reached (budget): repair, still free */
 }
 
 static void op_freelist(void)
@@ -242,8 +325,12 @@ static void op_freelist(void)
 		return;
 	uintptr_t *link = (uintptr_t *)o.p;
 	uintptr_t saved = *link;
-	*link ^= (uintptr_t)(next8() | 1) << 4;
+	*link ^= ((uintptr_t)(next8() | 1) << 4) | 1u;   /* odd: never another object start */
 	CHECK(kmem_check(false) >= 1);
+	if (next8() & 1) {
+		/* popping o must report the link and not follow it (alloc gives NULL) */
+		alloc_until_back(&o, KMEM_ERR_FREELIST);
+	}
 	*link = saved;
 	CHECK(kmem_check(false) == 0);
 }
@@ -343,7 +430,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 11: op_double_free(); break;
 			case 12: op_use_after_free(); break;
 			case 13: op_freelist(); break;
-			case 14: op_interior(); break;
+			case 14: if (next8() & 1) op_interior(); else op_delayed_double_free(); break;
 			default: op_wrong_cache(); break;
 			}
 		}

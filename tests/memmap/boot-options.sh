@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# QEMU test: the inspector's options stop, timeout=N and the Enter key;
-# prints TAP. Four boots, two at a time:
+# QEMU test: the inspector's options stop, timeout=N, serial and the Enter key;
+# prints TAP. Six boots, two at a time:
 #   enter  config.txt "timeout=30 nosave"; once the countdown shows, Enter is
 #          sent through the QEMU monitor: the loader continues at once (the
 #          countdown never gets below 20 s), opens no report view, and the
@@ -17,6 +17,8 @@
 #          with QEMU's -append line as its LoadOptions; the disk holds no
 #          loader, so after the stop the boot manager goes on to the UEFI
 #          shell (run-qemu.sh ends the VM there).
+#   serial, screen: see "serial and screen" below (the serial option, the
+#          machine's serial number in the dump's name, a bad timeout).
 # shellcheck disable=SC2015  # a && b || die
 # shellcheck source=tests/memmap/boot-lib.sh
 . "$(dirname "$0")/boot-lib.sh"
@@ -111,3 +113,82 @@ done
 check "stopc: the report was saved before stopping" \
 	test -s "$tmp/stopc.dumps/$machine-1.map" -a -s "$tmp/stopc.dumps/$machine-1.txt"
 check "stopl: run-qemu saw the firmware take over (exit 2: the loader returned)" test "$rc2" -eq 2
+
+# --- serial and screen --------------------------------------------------------------
+#   serial  config.txt "serial", QEMU -smbios type=1,serial=MMB-TEST_42: the
+#           loader says it writes through the Serial I/O protocol only; the
+#           report still comes whole on serial; the GOP mode is not changed;
+#           the kernel stage says it does not draw (BI_F_SERIAL_ONLY) and
+#           passes; the dump is named after the serial number
+#           (<machine>_SNMMB_TEST_42-1.map); the screen, dumped through the
+#           QEMU monitor when the report has ended (VM paused), is nearly
+#           empty: fewer than half the control's pixel rows have anything
+#           lit (what remains: the firmware's boot lines, its logo, and the
+#           loader's banner and image-base lines, printed before the options
+#           are read);
+#   screen  control, config.txt "nosave timeout=abc": the bad timeout is
+#           reported ("the timeout stays 0 s": the harness's default kept),
+#           no countdown; the report is on the screen (most pixel rows lit).
+lit() {   # pixel rows with anything lit in a binary PPM (P6) screen dump
+	python3 - "$1" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+parts, pos = [], 0
+while len(parts) < 4:
+    while d[pos:pos + 1].isspace(): pos += 1
+    e = pos
+    while not d[e:e + 1].isspace(): e += 1
+    parts.append(d[pos:e]); pos = e
+pix = d[pos + 1:]
+w, h = int(parts[1]), int(parts[2])
+rows = 0
+for y in range(h):
+    r = pix[y * w * 3:(y + 1) * w * 3]
+    rows += any(r[i] + r[i + 1] + r[i + 2] > 192 for i in range(0, len(r) - 2, 3))
+print(rows)
+PY
+}
+# pause the VM, dump the screen, go on
+snap() {
+	python3 - "$1" "$2" <<'PY' 2>&1 | show
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+for c in ("stop", "screendump " + sys.argv[2], "cont"):
+    s.sendall((c + "\n").encode()); time.sleep(1.5)
+s.close()
+PY
+}
+mkimg "$tmp/ser.img" && config "$tmp/ser.img" 'serial' &&
+	mkimg "$tmp/scr.img" && config "$tmp/scr.img" 'nosave timeout=abc' || { not_ok "images (serial)"; exit 1; }
+for v in ser scr; do
+	ex="-monitor unix:$tmp/$v.mon,server,nowait"
+	[ $v = ser ] && ex="$ex -smbios type=1,serial=MMB-TEST_42"
+	start_boot "$tmp/$v.img" "$tmp/$v.log" DUMPS="$tmp/$v.dumps" EXTRA="$ex"
+	eval "p_$v=\$bpid"
+	( wait_for "$tmp/$v.log" '^usable above 4 GiB' && snap "$tmp/$v.mon" "$tmp/$v.ppm" ) &
+	eval "k_$v=\$!"
+done
+# shellcheck disable=SC2154  # p_ser, k_ser, ... set by eval
+{ wait "$k_ser"; wait "$k_scr"; wait "$p_ser"; rc1=$?; wait "$p_scr"; rc2=$?; }
+for v in ser scr; do clean "$tmp/$v.log" >"$tmp/$v.txt"; done
+l1=$(lit "$tmp/ser.ppm" 2>/dev/null || echo none)
+l2=$(lit "$tmp/scr.ppm" 2>/dev/null || echo none)
+echo "# pixel rows lit when the report had ended: serial $l1, control $l2; run-qemu exit $rc1, $rc2"
+grep -aE '^(console|gop|fbcon|saved|inspect):' "$tmp/ser.txt" "$tmp/scr.txt" | cut -c1-160 | show
+check "serial: the loader writes through the Serial I/O protocol only" \
+	grep -aq '^console: serial only (Serial I/O protocol' "$tmp/ser.txt"
+check "serial: the whole report still comes on serial" grep -aq '^usable above 4 GiB' "$tmp/ser.txt"
+check "serial: the graphics mode is left alone" grep -aq '^gop: mode [0-9]* kept, not changed (serial only)' "$tmp/ser.txt"
+check "serial: the kernel stage does not draw" \
+	grep -aq "^fbcon: the boot option 'serial' asks for no screen; serial only" "$tmp/ser.txt"
+check "serial: the kernel stage passes (run-qemu exit $rc1)" test "$rc1" -eq 0
+check "serial: the dump is named after the SMBIOS serial number" \
+	test -s "$tmp/ser.dumps/${machine}_SNMMB_TEST_42-1.map" -a -s "$tmp/ser.dumps/${machine}_SNMMB_TEST_42-1.txt"
+check "screen: timeout=abc is reported and the timeout kept" \
+	grep -aq "^inspect: option 'timeout=abc' (.mmboot.config.txt): not a number of seconds (0..86400); the timeout stays 0 s" "$tmp/scr.txt"
+check "screen: no countdown after the bad timeout" test "$(countdowns "$tmp/scr.txt" | wc -l)" -eq 0
+check "screen: the console shows the report (control: $l2 pixel rows lit >= 400)" \
+	awk -v b="$l2" 'BEGIN { exit !(b != "none" && b >= 400) }'
+check "serial: the screen stays nearly empty ($l1 pixel rows lit < control/2)" \
+	awk -v a="$l1" -v b="$l2" 'BEGIN { exit !(a != "none" && b != "none" && a * 2 < b) }'

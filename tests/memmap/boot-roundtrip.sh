@@ -67,15 +67,16 @@ check "cannot save: boot 2 still goes on to the kernel stage" went_on "$tmp/seri
 
 # --- boot 3: options from config.txt, countdown, keyboard ---------------------
 # \mmboot\config.txt says "timeout=30 nosave": the loader counts down; keys
-# sent through the QEMU monitor (End, then Enter) open the scrollable view at
-# its last screen and then continue the boot; nothing is saved.
+# sent through the QEMU monitor (End, Right, then Enter) open the scrollable
+# view at its last screen, scroll it sideways and then continue the boot;
+# nothing is saved.
 mkimg "$tmp/c.img" && config "$tmp/c.img" '# test
 timeout=30 nosave' || { not_ok "image 3"; exit 1; }
 mon=$tmp/mon.sock
 boot "$tmp/c.img" "$tmp/c.log" DUMPS="$tmp/dumps3" EXTRA="-monitor unix:$mon,server,nowait" &
 qpid=$!
 wait_for "$tmp/c.log" 'scroll the memory map report' 150
-sendkeys "$mon" 2 end ret
+sendkeys "$mon" 2 end right ret
 wait "$qpid"
 rc=$?
 clean "$tmp/c.log" >"$tmp/serial3"
@@ -86,5 +87,9 @@ last=$(grep -ao -- '-- lines [0-9]*-[0-9]* of [0-9]*' "$tmp/serial3" | tail -1)
 echo "# pager: $last"
 check "a key opens the report view; End shows its last screen" \
 	test -n "$last" -a "$(echo "$last" | awk '{split($3, a, "-"); print (a[2] == $5)}')" = 1
+col=$(grep -ao -- 'column [0-9]* of [0-9]*' "$tmp/serial3" | tail -1)
+echo "# pager after Right: $col"
+check "Right scrolls the view sideways (first column > 1, within the longest row)" \
+	test -n "$col" -a "$(echo "$col" | awk '{print ($2 > 1 && $2 <= $4)}')" = 1
 echo "# boot 3: run-qemu exit $rc"
 check "Enter continues: boot 3 goes on to the kernel stage" went_on "$tmp/serial3"

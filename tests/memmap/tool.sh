@@ -10,7 +10,10 @@
 #   svg       well-formed XML (xmllint); one band per non-empty entry in
 #             both the linear and the compressed scale
 # Then: diff of the ZenBook's e820 and EFI forms shows no usable difference
-# (exit 0), diff of two machines does (exit 1); a binary dump written by an
+# (exit 0), diff of two machines does (exit 1); diff of two small hand-made
+# maps prints exactly the lines worked out by hand (added, removed, retyped,
+# pieces merged, grouped by default and by class with --exact, both
+# directions) with the exit status each case must have; a binary dump written by an
 # independent implementation of docs/memmap.md (python3) reads back with the
 # same rows; bad input (garbled line, truncated or corrupted dump, binary
 # junk, empty or missing file) exits 2 with a message naming the place.
@@ -88,6 +91,99 @@ corpus_tests() {
 	rc=$?
 	check "diff of two machines: ranges reported, usable difference (exit 1)" \
 		test "$rc" -eq 1 -a "$(grep -cE '^(added|removed|retyped) ' "$tmp/diff")" -gt 0
+}
+
+# diff of two hand-made EFI maps. What changes, worked out by hand:
+#   0x700000-0x800000  free RAM in A, runtime data + code in B (two entries,
+#                      one group: one line)          -> retyped free -> reserved
+#   0x800000-0x900000  boot-services data in A, conventional in B: the same
+#                      group by default (nothing), --exact: retyped
+#   0xa00000-0xb00000  reserved in A only           -> removed
+#   4 GiB .. +1 MiB    conventional in B only       -> added
+# usable: A 640 KiB + 7 MiB + 1 MiB, B 640 KiB + 6 MiB + 1 MiB (+1 MiB above
+# 4 GiB): 2 MiB free in one map only -> exit 1. Each case compares the whole
+# output after the two "---"/"+++" lines.
+diff_case() {  # NAME WANT-RC EXPECTED-FILE ARGS...
+	local name=$1 want=$2 exp=$3; shift 3
+	"$T" diff "$@" >"$tmp/dout" 2>&1
+	local rc=$?
+	tail -n +3 "$tmp/dout" >"$tmp/dgot"
+	if [ "$rc" -eq "$want" ] && diff -u "$exp" "$tmp/dgot" >"$tmp/dd" &&
+	   [ "$(head -n2 "$tmp/dout" | grep -c '^\(---\|+++\) ')" -eq 2 ]; then
+		ok "diff $name: exact lines, exit $want"
+	else
+		not_ok "diff $name: exact lines, exit $want (got exit $rc)"
+		show "$tmp/dd"; show "$tmp/dout"
+	fi
+}
+
+diff_exact_tests() {
+	cat >"$tmp/ma.txt" <<'EOF'
+# machine: hand-made A
+0x0 0xa0000 EfiConventionalMemory attr=0xf
+0x100000 0x800000 EfiConventionalMemory attr=0xf
+0x800000 0x900000 EfiBootServicesData attr=0xf
+0x900000 0xa00000 EfiACPIReclaimMemory attr=0xf
+0xa00000 0xb00000 EfiReservedMemoryType attr=0x0
+0xfee00000 0xfee01000 EfiMemoryMappedIO attr=0x1
+EOF
+	cat >"$tmp/mb.txt" <<'EOF'
+# machine: hand-made B
+0x0 0xa0000 EfiConventionalMemory attr=0xf
+0x100000 0x700000 EfiConventionalMemory attr=0xf
+0x700000 0x780000 EfiRuntimeServicesData attr=0x800000000000000f
+0x780000 0x800000 EfiRuntimeServicesCode attr=0x800000000000000f
+0x800000 0x900000 EfiConventionalMemory attr=0xf
+0x900000 0xa00000 EfiACPIReclaimMemory attr=0xf
+0xfee00000 0xfee01000 EfiMemoryMappedIO attr=0x1
+0x100000000 0x100100000 EfiConventionalMemory attr=0xf
+EOF
+	sed 's/EfiBootServicesData/EfiConventionalMemory/' "$tmp/ma.txt" >"$tmp/mc.txt"
+	cat >"$tmp/e1" <<'EOF'
+retyped 0x0000000000700000-0x0000000000800000    1.0 MiB  free -> reserved
+removed 0x0000000000a00000-0x0000000000b00000    1.0 MiB  reserved
+added   0x0000000100000000-0x0000000100100000    1.0 MiB  free
+usable below 4 GiB: 8 MiB -> 7 MiB (-1024 KiB)
+usable above 4 GiB: 0 MiB -> 1 MiB (+1024 KiB)
+usable difference: 2097152 bytes free in one map only
+EOF
+	diff_case "A B (grouped)" 1 "$tmp/e1" "$tmp/ma.txt" "$tmp/mb.txt"
+	cat >"$tmp/e2" <<'EOF'
+retyped 0x0000000000700000-0x0000000000800000    1.0 MiB  usable -> runtime
+retyped 0x0000000000800000-0x0000000000900000    1.0 MiB  boot_services -> usable
+removed 0x0000000000a00000-0x0000000000b00000    1.0 MiB  reserved
+added   0x0000000100000000-0x0000000100100000    1.0 MiB  usable
+usable below 4 GiB: 8 MiB -> 7 MiB (-1024 KiB)
+usable above 4 GiB: 0 MiB -> 1 MiB (+1024 KiB)
+usable difference: 2097152 bytes free in one map only
+EOF
+	diff_case "--exact A B" 1 "$tmp/e2" --exact "$tmp/ma.txt" "$tmp/mb.txt"
+	cat >"$tmp/e3" <<'EOF'
+retyped 0x0000000000700000-0x0000000000800000    1.0 MiB  reserved -> free
+added   0x0000000000a00000-0x0000000000b00000    1.0 MiB  reserved
+removed 0x0000000100000000-0x0000000100100000    1.0 MiB  free
+usable below 4 GiB: 7 MiB -> 8 MiB (+1024 KiB)
+usable above 4 GiB: 1 MiB -> 0 MiB (-1024 KiB)
+usable difference: 2097152 bytes free in one map only
+EOF
+	diff_case "B A (reversed: added <-> removed)" 1 "$tmp/e3" "$tmp/mb.txt" "$tmp/ma.txt"
+	cat >"$tmp/e4" <<'EOF'
+no differences
+usable below 4 GiB: 8 MiB -> 8 MiB (+0 KiB)
+usable above 4 GiB: 0 MiB -> 0 MiB (+0 KiB)
+usable difference: none
+EOF
+	diff_case "boot services vs conventional (same group)" 0 "$tmp/e4" "$tmp/ma.txt" "$tmp/mc.txt"
+	cat >"$tmp/e5" <<'EOF'
+retyped 0x0000000000800000-0x0000000000900000    1.0 MiB  boot_services -> usable
+usable below 4 GiB: 8 MiB -> 8 MiB (+0 KiB)
+usable above 4 GiB: 0 MiB -> 0 MiB (+0 KiB)
+usable difference: none
+EOF
+	diff_case "--exact boot services vs conventional (retyped, both free)" 0 "$tmp/e5" \
+		--exact "$tmp/ma.txt" "$tmp/mc.txt"
+	"$T" diff "$tmp/ma.txt" >/dev/null 2>&1
+	check "diff with one file: exit 2" test $? -eq 2
 }
 
 # A dump written from docs/memmap.md by python3 (not by mmboot's code).
@@ -183,6 +279,7 @@ else
 	echo "# corpus $M not found (it lives next to the repository: ../shared/memmaps)"
 	if [ -n "${CI:-}" ]; then not_ok "corpus present (CI is set)"; else ok "corpus missing: corpus tests skipped # SKIP"; fi
 fi
+diff_exact_tests
 dump_and_bad_tests
 other_tests
 echo "1..$n"

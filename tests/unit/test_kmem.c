@@ -500,6 +500,83 @@ static void test_double_free_nodebug_head(void **state)
 	assert_int_equal(kmem_cache_destroy(c), 0);
 }
 
+/* A double free that is not back to back (a, b, a) on a cache with a
+ * magazine: the push cannot see it; the next flush must drop the second
+ * copy, report it and keep the counts right (live back to 0, kmem_check
+ * clean, destroy works); and a duplicate found before any flush (destroy)
+ * must not leave live wrapped. Debug caches (no magazine) report at once. */
+static void delayed_double_free(uint32_t flags, uint32_t extra)
+{
+	static void *v[400];
+	struct kmem_cache *c = kmem_cache_create("delayed", 64, 8, NULL, flags);
+	assert_non_null(c);
+	for (uint32_t i = 0; i < 2 + extra; i++)
+		v[i] = kmem_cache_alloc(c, KM_NORMAL);
+	kmem_set_error_hook(hook);
+	hook_calls = 0;
+	kmem_cache_free(c, v[0]);
+	kmem_cache_free(c, v[1]);
+	kmem_cache_free(c, v[0]);                    /* the delayed double free */
+	for (uint32_t i = 2; i < 2 + extra; i++)      /* enough frees to flush the magazine */
+		kmem_cache_free(c, v[i]);
+	if (extra) {
+		assert_int_equal(hook_calls, 1);
+		assert_int_equal(last_err.kind, KMEM_ERR_DOUBLE_FREE);
+		assert_ptr_equal(last_err.obj, v[0]);
+	}
+	struct kmem_cache_stats st;
+	kmem_cache_get_stats(c, &st);
+	if (extra)
+		assert_int_equal(st.live, 0);
+	/* no object handed out twice among the next ones */
+	uint32_t n = extra ? 2 + extra : 2;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = kmem_cache_alloc(c, KM_NORMAL);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (extra)
+				assert_ptr_not_equal(v[i], v[j]);
+	for (uint32_t i = 0; i < n; i++)
+		kmem_cache_free(c, v[i]);
+	kmem_cache_get_stats(c, &st);
+	if (extra)
+		assert_int_equal(st.live, 0);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_true(hook_calls >= 1);
+	kmem_set_error_hook(NULL);
+}
+
+static void test_delayed_double_free_flush(void **state)
+{
+	(void)state;
+	delayed_double_free(0, 298);
+}
+
+static void test_delayed_double_free_destroy(void **state)
+{
+	(void)state;
+	/* no flush before destroy: destroy finds the duplicate in the magazine */
+	struct kmem_cache *c = kmem_cache_create("delayed2", 64, 8, NULL, 0);
+	void *a = kmem_cache_alloc(c, KM_NORMAL), *b = kmem_cache_alloc(c, KM_NORMAL);
+	kmem_set_error_hook(hook);
+	hook_calls = 0;
+	kmem_cache_free(c, a);
+	kmem_cache_free(c, b);
+	kmem_cache_free(c, a);
+	assert_int_equal(kmem_cache_destroy(c), 0);
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(last_err.kind, KMEM_ERR_DOUBLE_FREE);
+	assert_int_equal(kmem_check(true), 0);
+	kmem_set_error_hook(NULL);
+}
+
+static void test_delayed_double_free_debug(void **state)
+{
+	(void)state;
+	delayed_double_free(KMEM_DEBUG, 298);
+}
+
 static void test_debug_not_object_start(void **state)
 {
 	(void)state;
@@ -542,6 +619,44 @@ static void test_debug_redzone(void **state)
 	b[-1] = (char)0xbb;
 	kfree(a);
 	kfree(b);
+	assert_int_equal(kmem_check(true), 0);
+}
+
+/* Debug kmalloc keeps the request: the slack between the request and the
+ * class size is red zone (kmalloc(200) sits in the 208 class), ksize says
+ * 200, and krealloc shrinking in place moves the red zone down. */
+static void test_debug_redzone_from_request(void **state)
+{
+	(void)state;
+	char *a = kmalloc(200, KM_NORMAL);
+	assert_int_equal(ksize(a), 200);
+	memset(a, 'x', 200);                       /* the whole request is usable */
+	a[207] = 1;                                /* inside the class, past the request */
+	EXPECT_PANIC_WITH(kfree(a), "red zone");
+	assert_int_equal(kmem_check(false), 1);
+	a[207] = (char)0xbb;
+	a[200] = 2;
+	EXPECT_PANIC_WITH(kfree(a), "red zone");
+	a[200] = (char)0xbb;
+	kfree(a);
+	char *b = kmalloc(100, KM_NORMAL);         /* class 104 */
+	assert_ptr_equal(krealloc(b, 50, KM_NORMAL), b);
+	assert_int_equal(ksize(b), 50);
+	b[60] = 3;
+	EXPECT_PANIC_WITH(kfree(b), "red zone");
+	b[60] = (char)0xbb;
+	kfree(b);
+	assert_int_equal(kmem_check(true), 0);
+}
+
+/* A large block freed twice is a double free, not "not from the heap". */
+static void test_large_double_free(void **state)
+{
+	(void)state;
+	char *big = kmalloc(5000, KM_NORMAL);
+	assert_non_null(big);
+	kfree(big);
+	EXPECT_PANIC_WITH(kfree(big), "double free");
 	assert_int_equal(kmem_check(true), 0);
 }
 
@@ -629,10 +744,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oom_recovers, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_double_free, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_double_free_nodebug_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_double_free_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_double_free_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delayed_double_free_debug, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_not_object_start, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_wrong_cache, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_redzone, setup_debug, teardown),
 		cmocka_unit_test_setup_teardown(test_debug_poison, setup_debug, teardown),
+		cmocka_unit_test_setup_teardown(test_debug_redzone_from_request, setup_debug, teardown),
+		cmocka_unit_test_setup_teardown(test_large_double_free, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freelist_hardening, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_reports_caller, setup_debug, teardown),
 	};

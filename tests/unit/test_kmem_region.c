@@ -21,6 +21,7 @@
 #include <mmboot/kmem.h>
 #include <mmboot/paging.h>
 #include <mmboot/region.h>
+#include <mmboot/pmm.h>
 #include "host_env.h"
 #include "mmu_sim.h"
 
@@ -229,12 +230,56 @@ static void test_region_oom(void **state)
 	assert_int_equal(kmem_check(true), 0);
 }
 
+/* Low-memory hook: the heap keeps empty slabs in its per-cache reserve
+ * after a burst is freed; when a lazy commit elsewhere finds the PMM empty,
+ * the region layer calls the registered reclaimer (kmem_reap) and the
+ * commit succeeds. Without the hook the same touch fails with -MM_ENOMEM. */
+static void test_lazy_commit_reaps_heap(void **state)
+{
+	(void)state;
+	static void *objs[4096];
+	for (uint32_t i = 0; i < 4096; i++)
+		assert_non_null(objs[i] = kmalloc(512, KM_NORMAL));
+	for (uint32_t i = 0; i < 4096; i++)
+		kfree(objs[i]);
+	struct kmem_stats ks0, ks1;
+	kmem_get_stats(&ks0);
+	assert_true(ks0.committed_pages > 64);   /* empty slabs kept in the reserve */
+	struct region *hog = region_create(64u << 20, REGION_WRITE, "hog");
+	assert_non_null(hog);
+	uint32_t pg = 0;
+	int rc = 0;
+	for (; pg < (64u << 20) / PAGE_SIZE && rc == 0; pg++)
+		rc = mmu_sim_touch(region_base(hog) + pg * PAGE_SIZE, true);
+	assert_int_equal(rc, -MM_ENOMEM);                  /* no hook yet: out of memory */
+	assert_int_equal(pmm_free_pages(mmu_sim_pmm()), 0);
+	vaddr_t next = region_base(hog) + (pg - 1) * PAGE_SIZE;
+	struct region_stats r0, r1;
+	region_get_stats(&r0);
+	region_set_reclaim(kmem_reap);
+	assert_int_equal(mmu_sim_touch(next, true), 0);    /* the reap freed frames */
+	assert_int_equal(region_page_state(next), REGION_PAGE_COMMITTED);
+	region_get_stats(&r1);
+	assert_int_equal(r1.reclaims, r0.reclaims + 1);
+	kmem_get_stats(&ks1);
+	assert_true(ks1.committed_pages < ks0.committed_pages);
+	/* explicit region_commit goes through the hook too (more than the reap can free: ENOMEM) */
+	assert_int_equal(region_commit(hog, next + PAGE_SIZE, (64u << 20) / PAGE_SIZE - pg), -MM_ENOMEM);
+	region_get_stats(&r0);
+	assert_int_equal(r0.reclaims, r1.reclaims + 1);
+	region_set_reclaim(NULL);
+	assert_int_equal(region_destroy(hog), 0);
+	assert_int_equal(kmem_check(true), 0);
+	assert_int_equal(region_check(true), 0);
+}
+
 int main(void)
 {
 	host_log_set(HOST_LOG_QUIET);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_heap_on_regions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_region_oom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_commit_reaps_heap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nolazy_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freed_large_block_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_released_slab_faults, setup, teardown),

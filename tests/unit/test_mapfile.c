@@ -325,6 +325,52 @@ static void test_dump_roundtrip(void **state)
 	mapfile_free(&a);
 }
 
+/* Zero-length entries (Linux prints num_pages=0 as [X-(X-1)]) and ends
+ * further before the start never reject the map: each parser passes them
+ * through (end == start, or end < start), the sanitizer drops them with a
+ * warning and the usable total is what the other entries give. */
+static void expect_dropped(const char *text, uint32_t n, uint32_t iz, uint32_t ig)
+{
+	struct mapfile mf;
+	struct memmap_range out[8];
+	struct memmap_stats st;
+	static uint64_t scratch[1024];
+	if (parse_str(text, &mf) != 0)
+		fail_msg("rejected: %s", err);
+	assert_int_equal(mf.n, n);
+	assert_int_equal(mf.in[iz].end, mf.in[iz].start);    /* zero length */
+	assert_true(mf.in[ig].end < mf.in[ig].start);        /* garbage: wrapped */
+	assert_true(memmap_scratch_size(n) <= sizeof(scratch));
+	uint32_t k = memmap_sanitize(mf.in, n, out, 8, scratch, &st);
+	assert_int_equal(st.dropped_empty, 1);
+	assert_int_equal(st.dropped_wrap, 1);
+	assert_int_equal(memmap_class_bytes(out, k, MEMMAP_USABLE, 0, UINT64_MAX), 0x9f000);
+	mapfile_free(&mf);
+}
+
+static void test_empty_entries(void **state)
+{
+	(void)state;
+	expect_dropped("BIOS-e820: [mem 0x0000000000000000-0x000000000009efff] usable\n"
+	               "BIOS-e820: [mem 0x00000000000a0000-0x000000000009ffff] reserved\n"
+	               "BIOS-e820: [mem 0x00000000000f0000-0x00000000000e0000] usable\n", 3, 1, 2);
+	expect_dropped(" BIOS-e820: 0000000000000000 - 000000000009f000 (usable)\n"
+	               " BIOS-e820: 00000000000a0000 - 00000000000a0000 (reserved)\n"
+	               " BIOS-e820: 00000000000f0000 - 00000000000e0000 (usable)\n", 3, 1, 2);
+	expect_dropped("efi: mem00: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x000000000009efff] (0MB)\n"
+	               "efi: mem01: [Boot Data          |   |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x00000000000f0000-0x00000000000e0000] (0MB)\n"
+	               "efi: mem02: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x00000000000fffff] (0MB)\n", 3, 2, 1);
+	expect_dropped("[    0.000000] efi: mem00: type=7, attr=0xf, range=[0x0000000000000000-0x000000000009f000) (0MB)\n"
+	               "[    0.000000] efi: mem01: type=7, attr=0xf, range=[0x0000000000100000-0x0000000000100000) (0MB)\n"
+	               "[    0.000000] efi: mem02: type=7, attr=0xf, range=[0x0000000000200000-0x0000000000100000) (0MB)\n", 3, 1, 2);
+	expect_dropped("0x0 0x9f000 EfiConventionalMemory\n0x100000 0x100000 EfiConventionalMemory\n"
+	               "0x200000 0x100000 EfiConventionalMemory\n", 3, 1, 2);
+	expect_dropped("Type       Start            End              # Pages          Attributes\n"
+	               "Available  0000000000000000-000000000009EFFF 000000000000009F 000000000000000F\n"
+	               "Available  0000000000100000-00000000000FFFFF 0000000000000000 000000000000000F\n"
+	               "Available  0000000000200000-00000000000FFFFF 0000000000000000 000000000000000F\n", 3, 1, 2);
+}
+
 /* --- bad input ----------------------------------------------------------- */
 
 static void expect_error(const char *text, size_t len, const char *where)
@@ -560,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_sysfs),
 		cmocka_unit_test(test_table_roundtrip),
 		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_empty_entries),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_zenbook_forms),

@@ -105,6 +105,41 @@ static void test_kernel_layout(void **state)
 	assert_int_equal(pte, 0x0DE89000u | X86_PTE_P | X86_PTE_RW);
 }
 
+/* The loader's whole plan, checked before ExitBootServices. On PCs with RAM
+ * at 0xC0xxxxxx (ASUS B550: usable up to 0xC3DED000) a trampoline taken
+ * "anywhere below 4 GiB" lands inside the kernel's higher half: the check
+ * must name the two ranges, not leave it to pdb_map after exit. */
+static void test_plan_check(void **state)
+{
+	(void)state;
+	uint32_t a = 99, c = 99;
+	struct pdb_range ok[] = { { 0xC0000000u, 40 }, { 0xC0029000u, 4 }, { 0xC002E000u, 3 },
+	                          { 0x3FFFF000u, 1 }, { 0xC0032000u, 16 } };
+	assert_int_equal(pdb_plan_check(ok, 5, &a, &c), 0);
+	struct pdb_range asus[] = { { 0xC0000000u, 40 }, { 0xC0029000u, 4 }, { 0xC002E000u, 3 },
+	                            { 0xC0005000u, 1 }, { 0xC0032000u, 16 } };
+	assert_int_equal(pdb_plan_check(asus, 5, &a, &c), -MM_EEXIST);
+	assert_int_equal(a, 0);
+	assert_int_equal(c, 3);
+	asus[3].va = 0xC0031000u;   /* the guard page between two ranges: fine */
+	assert_int_equal(pdb_plan_check(asus, 5, &a, &c), 0);
+	asus[3].va = 0xC0040000u;   /* inside the last range */
+	assert_int_equal(pdb_plan_check(asus, 5, &a, &c), -MM_EEXIST);
+	assert_int_equal(a, 3);
+	assert_int_equal(c, 4);
+	struct pdb_range bad[] = { { 0xC0000000u, 1 }, { 0, 1 } };
+	assert_int_equal(pdb_plan_check(bad, 2, &a, NULL), -MM_EINVAL);   /* page 0 */
+	assert_int_equal(a, 1);
+	bad[1] = (struct pdb_range){ 0xFFBFF000u, 2 };                     /* into PDE 1023 */
+	assert_int_equal(pdb_plan_check(bad, 2, &a, NULL), -MM_ERANGE);
+	bad[1] = (struct pdb_range){ 0x1800u, 1 };
+	assert_int_equal(pdb_plan_check(bad, 2, NULL, NULL), -MM_EALIGN);
+	bad[1] = (struct pdb_range){ 0x2000u, 0 };
+	assert_int_equal(pdb_plan_check(bad, 2, NULL, NULL), -MM_EINVAL);
+	/* whatever the loader takes below PDB_IDMAP_LIMIT cannot meet the higher half */
+	assert_true(PDB_IDMAP_LIMIT <= 0xC0000000u);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -168,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_recursive_slot, setup),
 		cmocka_unit_test_setup(test_kernel_layout, setup),
+		cmocka_unit_test_setup(test_plan_check, setup),
 		cmocka_unit_test_setup(test_refusals, setup),
 		cmocka_unit_test_setup(test_flags_and_boundary, setup),
 		cmocka_unit_test_setup(test_pool_exhausted, setup),

@@ -409,6 +409,86 @@ static void test_report_names_frame(void **st)
 	free(a.mem);
 }
 
+/* A failed build says why (pmm_init_ex / pmm_build_from_efi_ex). */
+static void test_init_says_why(void **st)
+{
+	struct memmap_range map[] = { R(0, MiB(64), MEMMAP_USABLE) };
+	uint32_t mask = MEMMAP_CLASS_BIT(MEMMAP_USABLE);
+	uint64_t need = pmm_metadata_size(map, 1);
+	uint8_t *mem = aligned_alloc(64, (need + 63) & ~63ull);
+	struct pmm_init_err e;
+	assert_null(pmm_init_ex(mem, need - 8, PADDR_NONE, map, 1, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_MEM_SMALL);
+	assert_int_equal(e.code, -MM_ENOMEM);
+	assert_int_equal(e.need, need);
+	assert_int_equal(e.have, need - 8);
+	assert_null(pmm_init_ex(mem + 4, need, PADDR_NONE, map, 1, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_ALIGN);
+	assert_null(pmm_init_ex(mem, need, PADDR_NONE, map, 1, MEMMAP_CLASS_BIT(MEMMAP_MMIO), &e));
+	assert_int_equal(e.why, PMM_INIT_ARGS);
+	struct memmap_range bad[] = { R(0, MiB(1), MEMMAP_USABLE), R(MiB(2), MiB(3) + 8, MEMMAP_USABLE) };
+	assert_null(pmm_init_ex(mem, need, PADDR_NONE, bad, 2, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_MAP);
+	assert_int_equal(e.need, 1);                          /* the bad entry's index */
+	assert_non_null(pmm_init_ex(mem, need, PADDR_NONE, map, 1, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_OK);
+	struct efi_memdesc d[2] = { { .type = 7, .phys_start = 0, .num_pages = 16384 },
+	                            { .type = 7, .phys_start = MiB(64), .num_pages = 16 } };
+	uint64_t ssize = pmm_build_scratch_size(2);
+	void *scratch = aligned_alloc(64, (ssize + 63) & ~63ull);
+	assert_null(pmm_build_from_efi_ex(mem, need, PADDR_NONE, d, 2, sizeof(d[0]), scratch,
+	                                  ssize - 8, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_SCRATCH_SMALL);
+	assert_int_equal(e.need, ssize);
+	assert_null(pmm_build_from_efi_ex(mem, need, PADDR_NONE, d, 2, 8, scratch, ssize, mask, &e));
+	assert_int_equal(e.why, PMM_INIT_DESC_SIZE);
+	assert_null(pmm_build_from_efi_ex(mem, need, PADDR_NONE, d, 2, sizeof(d[0]), scratch, ssize,
+	                                  mask, &e));   /* 64 MiB + 64 KiB needs more metadata */
+	assert_int_equal(e.why, PMM_INIT_MEM_SMALL);
+	assert_true(e.need > need);
+	assert_string_not_equal(pmm_init_why_name(PMM_INIT_MEM_SMALL), "unknown");
+	free(scratch);
+	free(mem);
+	(void)st;
+}
+
+/* Out of memory: a value, counted, and with PMM_F_REPORT one line per order
+ * per burst naming order, flags and caller; a free starts a new burst. */
+static void test_oom_reported_once_per_burst(void **st)
+{
+	struct arena a;
+	arena_64m(&a);
+	(void)st;
+	pmm_set_flags(a.pmm, PMM_F_REPORT);
+	paddr_t blk[16];
+	for (unsigned i = 0; i < 15; i++)
+		blk[i] = pmm_alloc(a.pmm, 10, 0);
+	host_log_set(HOST_LOG_CAPTURE);
+	host_log_clear();
+	int err = 0;
+	assert_int_equal(pmm_alloc_err(a.pmm, 10, 0, &err), PADDR_NONE);
+	assert_int_equal(err, -MM_ENOMEM);
+	assert_non_null(strstr(host_log_buf, "out of memory: alloc(order=10, flags=0x0) from caller 0x"));
+	size_t len = host_log_len;
+	assert_int_equal(pmm_alloc(a.pmm, 10, 0), PADDR_NONE);    /* same burst: silent */
+	assert_int_equal(pmm_alloc(a.pmm, 10, PMM_ZONE_16M), PADDR_NONE);
+	assert_int_equal(host_log_len, len);
+	assert_int_equal(pmm_alloc(a.pmm, 9, PMM_ZONE_1M), PADDR_NONE); /* another order: said */
+	assert_non_null(strstr(host_log_buf + len, "order=9, flags=0x1"));
+	len = host_log_len;
+	assert_int_equal(pmm_free(a.pmm, blk[0], 10), 0);          /* memory back: burst over */
+	assert_int_not_equal(pmm_alloc(a.pmm, 10, 0), PADDR_NONE);
+	assert_int_equal(pmm_alloc(a.pmm, 10, 0), PADDR_NONE);
+	assert_true(host_log_len > len);
+	host_log_set(HOST_LOG_STDERR);
+	struct pmm_stats s;
+	pmm_get_stats(a.pmm, &s);
+	assert_int_equal(s.alloc_failures, 5);
+	assert_int_equal(s.errors, 0);                              /* ENOMEM is not an error */
+	assert_int_equal(pmm_check(a.pmm, true), 0);
+	free(a.mem);
+}
+
 /* Corruption injected into each part of the metadata is found. */
 static void test_checker_finds_corruption(void **st)
 {
@@ -537,6 +617,8 @@ int main(void)
 		cmocka_unit_test(test_position_independent),
 		cmocka_unit_test(test_metadata_in_map),
 		cmocka_unit_test(test_report_names_frame),
+		cmocka_unit_test(test_init_says_why),
+		cmocka_unit_test(test_oom_reported_once_per_burst),
 		cmocka_unit_test(test_checker_finds_corruption),
 		cmocka_unit_test(test_cache_and_nocache),
 		cmocka_unit_test(test_order_caches),

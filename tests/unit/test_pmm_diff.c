@@ -5,13 +5,17 @@
  * (alloc of every order with and without zone flags, free, double free,
  * wrong order, tail frees, reserve, release) are applied to both; after
  * every step the free-page count and the error code must agree with the
- * model, and every CHECK_EVERY steps pmm_check walks the whole state.
+ * model. Two runs: a dense one (200k operations) with pmm_check walking the
+ * whole state after every step, as the house style asks of every allocator,
+ * and a long sparse one (2M operations) that checks every CHECK_EVERY steps
+ * to reach deep fill/drain histories in little time.
  *
  * When the PMM says "no memory" the model is searched for an aligned free
  * run of the requested size below the zone limit: a fully coalesced buddy
  * must find one whenever it exists.
  *
- * PMM_DIFF_OPS (env) overrides the number of operations (default 2M).
+ * PMM_DIFF_OPS / PMM_DIFF_DENSE_OPS (env) override the number of operations
+ * of the sparse (default 2M) and the dense run (default 200k).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,8 +161,11 @@ static void step(uint64_t i)
 		         pmm_free_pages(pmm), model.free);
 }
 
-static void test_differential(void **st)
+/* ops random steps (env overrides), pmm_check after every check_every-th */
+static void run(const char *env_name, uint64_t dflt, uint64_t check_every, uint64_t seed)
 {
+	rng = seed;
+	n_alloc = n_nomem = n_free = n_bad = n_range = 0;
 	struct memmap_range m[ARRAY_SIZE(map)];
 	memcpy(m, map, sizeof(m));
 	uint64_t size = pmm_metadata_size(m, ARRAY_SIZE(m));
@@ -167,11 +174,11 @@ static void test_differential(void **st)
 	assert_non_null(pmm);
 	pmm_model_init(&model, map, ARRAY_SIZE(map), MASK);
 	assert_int_equal(pmm_free_pages(pmm), model.free);
-	const char *env = getenv("PMM_DIFF_OPS");
-	uint64_t ops = env ? strtoull(env, NULL, 0) : 2000000;
+	const char *env = getenv(env_name);
+	uint64_t ops = env ? strtoull(env, NULL, 0) : dflt;
 	for (uint64_t i = 0; i < ops; i++) {
 		step(i);
-		if (i % CHECK_EVERY == 0 && pmm_check(pmm, true) != 0)
+		if (i % check_every == 0 && pmm_check(pmm, true) != 0)
 			fail_msg("pmm_check failed after step %llu", (unsigned long long)i);
 	}
 	assert_int_equal(pmm_check(pmm, true), 0);
@@ -180,17 +187,31 @@ static void test_differential(void **st)
 		op_free();
 	assert_int_equal(pmm_free_pages(pmm), model.free);
 	assert_int_equal(pmm_check(pmm, true), 0);
-	printf("# %llu operations: %llu allocs (%llu out of memory), %llu frees, %llu bad frees, "
+	printf("# %llu operations, check every %llu: %llu allocs (%llu out of memory), %llu frees, %llu bad frees, "
 	       "%llu range ops; final free %u pages\n", (unsigned long long)ops,
+	       (unsigned long long)check_every,
 	       (unsigned long long)n_alloc, (unsigned long long)n_nomem, (unsigned long long)n_free,
 	       (unsigned long long)n_bad, (unsigned long long)n_range, model.free);
 	free(mem);
 }
 
+static void test_dense(void **st)
+{
+	(void)st;
+	run("PMM_DIFF_DENSE_OPS", 200000, 1, 0x13198A2E03707344ull);
+}
+
+static void test_sparse(void **st)
+{
+	(void)st;
+	run("PMM_DIFF_OPS", 2000000, CHECK_EVERY, 0x243F6A8885A308D3ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_dense),
+		cmocka_unit_test(test_sparse),
 	};
 	return cmocka_run_group_tests_name("pmm_diff", tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <mmboot/region.h>
+#include <mmboot/vmem.h>
 #include <mmboot/paging.h>
 #include <mmboot/pmm.h>
 #include <mmboot/errno.h>
@@ -328,6 +329,29 @@ static void test_phys_without_pse(void **state)
 	assert_int_equal(region_check(true), 0);
 }
 
+/* A page the loader mapped read-only inside a region registered writable
+ * (the kernel image before per-segment registration): a write fault on it
+ * must be refused and reported, not retried as a stale TLB entry (the CPU
+ * would fault forever); reads are fine. */
+static void test_write_to_ro_page_of_writable_region(void **state)
+{
+	vaddr_t va = mmu_sim_kernel_end() + MiB(8);
+	paddr_t pa = pmm_alloc(mmu_sim_pmm(), 0, 0);
+	assert_true(pa != PADDR_NONE);
+	assert_int_equal(arch_map(va, pa, 0), 0);
+	struct region *r = region_adopt(va, PAGE_SIZE, REGION_WRITE, "text-like");
+	assert_non_null(r);
+	assert_int_equal(region_fault(va, REGION_FAULT_WRITE | REGION_FAULT_PRESENT), -MM_EEXIST);
+	assert_int_equal(mmu_sim_touch(va, true), -MM_EEXIST);
+	assert_int_equal(mmu_sim_touch(va, false), 0);
+	host_log_set(HOST_LOG_CAPTURE);
+	host_log_clear();
+	region_fault_report(va, REGION_FAULT_WRITE | REGION_FAULT_PRESENT, -MM_EEXIST);
+	assert_non_null(strstr(host_log_buf, "write to a read-only page of region 'text-like'"));
+	host_log_set(HOST_LOG_QUIET);
+	assert_int_equal(region_check(true), 0);
+}
+
 static void test_out_of_memory(void **state)
 {
 	assert_int_equal(mmu_sim_setup((uint32_t)MiB(4), 4), 0);
@@ -500,6 +524,74 @@ static void test_recursive_slot(void **state)
 	assert_int_equal(arch_paging_check(true), 0);
 }
 
+/* ---- the arena alone: bounded fit (mm/vmem.c) ---- */
+
+static struct vmem_seg *vt_get(void *ctx) { (void)ctx; return calloc(1, sizeof(struct vmem_seg)); }
+static void vt_put(void *ctx, struct vmem_seg *sg) { (void)ctx; free(sg); }
+
+static void vt_fini(struct vmem *vm)
+{
+	for (struct vmem_seg *sg = vm->first, *nx; sg; sg = nx) {
+		nx = sg->anext;
+		free(sg);
+	}
+}
+
+/* Cut the arena into `holes` free holes of hole_pages separated by 1-page
+ * allocations, the rest allocated too. */
+static void vt_holes(struct vmem *vm, uint32_t holes, uint32_t hole_pages)
+{
+	static struct vmem_seg *h[8192];
+	assert_true(holes <= 8192);
+	for (uint32_t i = 0; i < holes; i++) {
+		assert_non_null(h[i] = vmem_alloc(vm, hole_pages, 1));
+		assert_non_null(vmem_alloc(vm, 1, 1));
+	}
+	while (vm->free_pages && vmem_alloc(vm, vm->free_pages >= 64 ? 64 : 1, 1))
+		;
+	assert_int_equal(vm->free_pages, 0);
+	for (uint32_t i = 0; i < holes; i++)
+		vmem_free(vm, h[i]);
+	assert_int_equal(vm->nfree, holes);
+	assert_int_equal(vmem_check(vm, true), 0);
+}
+
+/* 8,000 free 2-page holes: a 3-page request used to walk all of them (class
+ * floor(log2 3) = 1) to find nothing; with exact lists it looks at none. */
+static void test_vmem_small_fit_constant(void **state)
+{
+	struct vmem vm;
+	assert_int_equal(vmem_init(&vm, 0x10000000u, 0x10000000u + 24000u * PAGE_SIZE, vt_get, vt_put, NULL), 0);
+	vt_holes(&vm, 8000, 2);
+	assert_null(vmem_alloc(&vm, 3, 1));
+	assert_int_equal(vm.scan_steps, 0);
+	struct vmem_seg *sg = vmem_alloc(&vm, 2, 1);
+	assert_non_null(sg);
+	assert_int_equal(vm.scan_steps, 0);
+	vmem_free(&vm, sg);
+	assert_int_equal(vmem_check(&vm, true), 0);
+	vt_fini(&vm);
+}
+
+/* 4,000 holes of 100 pages (list 64+6 holds 64..127): 120 pages finds no
+ * larger list and looks at no more than VMEM_SCAN_MAX of them; 100 pages
+ * takes the first it looks at; 64 pages is O(1). */
+static void test_vmem_large_fit_capped(void **state)
+{
+	struct vmem vm;
+	assert_int_equal(vmem_init(&vm, 0x10000000u, 0x10000000u + 404100u * PAGE_SIZE, vt_get, vt_put, NULL), 0);
+	vt_holes(&vm, 4000, 100);
+	assert_null(vmem_alloc(&vm, 120, 1));
+	assert_true(vm.scan_steps > 0 && vm.scan_steps <= VMEM_SCAN_MAX);
+	uint32_t steps = vm.scan_steps;
+	assert_non_null(vmem_alloc(&vm, 100, 1));
+	assert_int_equal(vm.scan_steps, steps + 1);
+	assert_non_null(vmem_alloc(&vm, 64, 1));
+	assert_int_equal(vm.scan_steps, steps + 1);
+	assert_int_equal(vmem_check(&vm, true), 0);
+	vt_fini(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,12 +607,15 @@ int main(void)
 		cmocka_unit_test_setup(test_phys_large_pages, setup),
 		cmocka_unit_test_setup(test_phys_without_pse, setup),
 		cmocka_unit_test_setup(test_out_of_memory, setup),
+		cmocka_unit_test_setup(test_write_to_ro_page_of_writable_region, setup),
 		cmocka_unit_test_setup(test_commit_all_or_nothing, setup),
 		cmocka_unit_test_setup(test_arena_exhaustion, setup),
 		cmocka_unit_test_setup(test_10000_regions_random_order, setup),
 		cmocka_unit_test_setup(test_checker_catches_damage, setup),
 		cmocka_unit_test_setup(test_bad_arguments, setup),
 		cmocka_unit_test_setup(test_recursive_slot, setup),
+		cmocka_unit_test(test_vmem_small_fit_constant),
+		cmocka_unit_test(test_vmem_large_fit_capped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

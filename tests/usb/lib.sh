@@ -26,6 +26,8 @@
 #                          (firmware gave up; no need to wait for the timeout)
 #              timeout=S   kill QEMU after S seconds (default USB_TIMEOUT or 60)
 #              machine=P   extra -machine properties (e.g. i8042=off)
+#              cpu=M       -cpu M (e.g. qemu64,-pse36)
+#              mem=S       guest RAM (default USB_MEM or 256M)
 #              noexit      no isa-debug-exit device: the kernel believes it is on
 #                          a real PC (result on screen, key press or timeout,
 #                          then reset; -no-reboot turns the reset into exit 0)
@@ -59,6 +61,7 @@ usb_medium_name() {
 usb_boot() {
 	local dir=$1 medium=$2 image=$3; shift 3
 	local secure=0 vga=0 monitor="" stop="" timeout=${USB_TIMEOUT:-60} exitdev=1 mprops="" opt
+	local cpu="" mem=$USB_MEM
 	for opt in "$@"; do
 		case $opt in
 		secure) secure=1 ;;
@@ -68,6 +71,8 @@ usb_boot() {
 		timeout=*) timeout=${opt#timeout=} ;;
 		noexit) exitdev=0 ;;
 		machine=*) mprops=,${opt#machine=} ;;
+		cpu=*) cpu=${opt#cpu=} ;;
+		mem=*) mem=${opt#mem=} ;;
 		*) echo "usb_boot: unknown option $opt" >&2; return 2 ;;
 		esac
 	done
@@ -86,12 +91,14 @@ usb_boot() {
 	cp "$vars" "$dir/vars.fd" || return 2
 	machine=$machine$mprops
 	[ $vga = 1 ] && extra+=(-device VGA)
+	[ -n "$cpu" ] && extra+=(-cpu "$cpu")
 	[ -n "$monitor" ] && extra+=(-monitor "unix:$monitor,server=on,wait=off")
+	extra+=(-smbios "type=11,value=mmboot:timeout=${MENU_TIMEOUT-0}")   # loader: no countdown
 	# shellcheck disable=SC2054
 	[ $exitdev = 1 ] && extra+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 	: >"$dir/serial.log"; : >"$dir/debug.log"
 	# shellcheck disable=SC2206
-	local args=(-nodefaults -machine "$machine" -accel tcg -m "$USB_MEM" -smp 1
+	local args=(-nodefaults -machine "$machine" -accel tcg -m "$mem" -smp 1
 		"${extra[@]}"
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code"
 		-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd"

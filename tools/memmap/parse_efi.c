@@ -90,13 +90,17 @@ int mf_efi_range(struct mf_ctx *c, struct mf_scan *s, uint32_t line,
 		*end = last;
 	else
 		return mf_fail(c, line, "bad range: expected ']' or ')' after the end address");
-	if (last < *start)
-		return mf_fail(c, line, "range ends before it starts");
+	/* an end before the start is passed through, never an error: Linux
+	 * prints a num_pages=0 descriptor as [X-(X-1)] (end == start, zero
+	 * length); an end further back stays end < start (garbage, treated as
+	 * wrapped). The sanitizer drops both with a warning (EMPTY, WRAP). */
 	sc_ws(s);
 	if (sc_eol(s))
 		return 0;
 	if (!sc_lit(s, "(") || !sc_dec(s, &mb) || !sc_lit(s, "MB)") || !sc_eol(s))
 		return mf_fail(c, line, "unexpected text after the range (expected \"(NMB)\")");
+	if (last < *start)
+		return 0;   /* no size to compare */
 	if (mb != (*end - *start) >> 20)
 		return mf_fail(c, line, "size (%lluMB) does not match the range (%lluMB)",
 		               (unsigned long long)mb, (unsigned long long)((*end - *start) >> 20));

@@ -53,8 +53,12 @@ static int shell_add(struct mf_ctx *c, uint32_t line, struct mf_scan name, uint6
 	char buf[40];
 	if (!mf_efi_type_from_shell(sc_trim(name), &type))
 		return mf_fail(c, line, "unknown memory type \"%s\"", sc_str(sc_trim(name), buf, sizeof(buf)));
-	if (last < start)
-		return mf_fail(c, line, "range ends before it starts");
+	if (last < start) {   /* zero pages ([X-(X-1)]) or garbage: the sanitizer drops it */
+		if (last + 1 == start && pages != 0)
+			return mf_fail(c, line, "page count 0x%llx does not match the range",
+			               (unsigned long long)pages);
+		return mf_add(c, line, start, last + 1, type, MEMMAP_SRC_EFI, attr);
+	}
 	if (pages != (last - start) / 4096 + 1 || ((last + 1 - start) & 0xfff))
 		return mf_fail(c, line, "page count 0x%llx does not match the range",
 		               (unsigned long long)pages);
