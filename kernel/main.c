@@ -153,5 +153,6 @@ void kmain(uint32_t magic, uint32_t bi_va, uint32_t bi_pa)
 
 	uint32_t failed = ktest_run_all();
 	kmem_print_caches();   /* the heap after the tests: caches made, slabs kept (VMM/HEAP) */
+	pmm_print_summary(kernel_pmm, "pmm: at the end: ");   /* incl. failed allocations */
 	kernel_exit(failed ? KERNEL_STATUS_FAIL : KERNEL_STATUS_PASS);
 }

@@ -373,23 +373,25 @@ static void kmem_slab_put(struct kmem_cache *c, struct kmem_page *pg, void *obj)
  * Open-addressed set of the magazine's pointers on the stack: O(mag_n),
  * paid once per flush (every KMEM_MAG_MAX / 2 frees). c->lock held.
  * Returns a duplicate for the report, or NULL. */
-#define KMEM_DEDUP_SLOTS (2u * KMEM_MAG_MAX)
+#define KMEM_DEDUP_SLOTS (2u * KMEM_MAG_MAX)   /* power of two, load <= 1/2 */
 static void *kmem_mag_dedup(struct kmem_cache *c)
 {
-	void *set[KMEM_DEDUP_SLOTS], *dup = NULL;
-	uint32_t k = 0;
+	uint32_t set[KMEM_DEDUP_SLOTS], k = 0;   /* keys: (offset in the arena) / 8 + 1 */
+	void *dup = NULL;
 	mm_memset(set, 0, sizeof(set));
 	for (uint32_t i = 0; i < c->mag_n; i++) {
 		void *obj = c->mag[i];
-		uint32_t h = (uint32_t)(((uintptr_t)obj >> 3) * 0x9E3779B1u) >> 24;
-		while (set[h % KMEM_DEDUP_SLOTS] && set[h % KMEM_DEDUP_SLOTS] != obj)
-			h++;
-		if (set[h % KMEM_DEDUP_SLOTS] == obj) {
+		/* unique per object: objects are 8-byte aligned, the arena < 32 GiB */
+		uint32_t key = (uint32_t)(((uintptr_t)obj - kmem_arena.base) >> 3) + 1u;
+		uint32_t h = (key * 0x9E3779B1u) >> 24;
+		while (set[h] && set[h] != key)
+			h = (h + 1u) & (KMEM_DEDUP_SLOTS - 1u);
+		if (KMEM_UNLIKELY(set[h] == key)) {
 			dup = obj;
 			c->live++;
 			continue;
 		}
-		set[h % KMEM_DEDUP_SLOTS] = obj;
+		set[h] = key;
 		c->mag[k++] = obj;
 	}
 	c->mag_n = k;

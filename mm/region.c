@@ -20,7 +20,8 @@
  *     32-bit word; spans up to 64 pages keep it inline in the descriptor).
  *   - a red-black range tree of all regions keyed by address (lookup and the
  *     fault path: O(log n)); created regions also own a segment of the vmem
- *     arena (mm/vmem.c: O(1) instant-fit allocation and coalescing free).
+ *     arena (mm/vmem.c: O(1) fit -- exact lists up to 64 pages, capped
+ *     fallback above -- and coalescing free).
  *   - the pool: descriptors, arena segments and large page maps need memory
  *     before any heap exists. They are carved from region-meta, a region this
  *     layer creates for itself at the top of the arena; a bump pointer commits
@@ -43,6 +44,11 @@
  * REGION_NOLAZY region (region-meta, the slab heap) is never committed by
  * fault: its reserved pages are ones its owner has not committed or has
  * given back, so a touch is a stray access (-MM_ENOTALLOC), not a demand.
+ * A write fault on a COMMITTED page is retried (stale TLB) only if the live
+ * mapping is writable: a region registered writable may hold pages the
+ * loader mapped read-only, and retrying such a write would loop forever.
+ * Out of frames, the low-memory hook (region_set_reclaim: kmem_reap) runs
+ * once with the lock dropped before -MM_ENOMEM is returned.
  *
  * Frames and page tables are returned in one place: release_pages().
  * Locking: one lock; public functions take it, static ones assume it held.
@@ -853,8 +859,17 @@ static int phys_map_from(struct region *r, paddr_t pa0, uint32_t i, bool large)
 
 static struct region *phys_locked(paddr_t pa0, uint32_t pages, uint32_t flags, const char *name)
 {
-	bool large = IS_ALIGNED(pa0, LARGE_PAGE_SIZE) && pages >= LARGE_PAGE_SIZE / PAGE_SIZE;
-	struct vmem_seg *seg = vmem_alloc(&rs.arena, pages, large ? LARGE_PAGE_SIZE / PAGE_SIZE : 1);
+	/* a 4 MiB-aligned 4 MiB chunk inside: give the va the same offset within
+	 * 4 MiB as pa0, so that chunk (and any further one) is a PSE page */
+	const uint32_t lp = LARGE_PAGE_SIZE / PAGE_SIZE;
+	paddr_t first_large = (pa0 + LARGE_PAGE_SIZE - 1) & ~(paddr_t)(LARGE_PAGE_SIZE - 1);
+	bool large = first_large + LARGE_PAGE_SIZE <= pa0 + (paddr_t)pages * PAGE_SIZE;
+	struct vmem_seg *seg = large ? vmem_alloc_phase(&rs.arena, pages, lp, (uint32_t)(pa0 >> PAGE_SHIFT) & (lp - 1u))
+	                             : NULL;
+	if (!seg) {
+		large = false;
+		seg = vmem_alloc(&rs.arena, pages, 1);
+	}
 	if (!seg)
 		return NULL;
 	struct region *r = desc_new(seg->base, pages, flags, name);

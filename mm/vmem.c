@@ -244,23 +244,28 @@ static struct vmem_seg *carve(struct vmem *vm, struct vmem_seg *f, vaddr_t va, u
 	return a;
 }
 
-/* First aligned va inside free segment s with room for pages, or 0. */
-static vaddr_t aligned_fit(const struct vmem_seg *s, uint32_t pages, uint32_t align_pages)
+/* First va inside free segment s with va = phase (mod align) and room for
+ * pages, or 0. */
+static vaddr_t aligned_fit(const struct vmem_seg *s, uint32_t pages, uint32_t align_pages,
+                           uint32_t phase_pages)
 {
-	uint64_t a = (uint64_t)align_pages * PAGE_SIZE;
-	uint64_t va = ((uint64_t)s->base + a - 1) & ~(a - 1);
+	uint64_t a = (uint64_t)align_pages * PAGE_SIZE, ph = (uint64_t)phase_pages * PAGE_SIZE;
+	uint64_t va = (((uint64_t)s->base + a - ph + a - 1) & ~(a - 1)) - a + ph;
+	if (va < s->base)
+		va += a;
 	if (va + (uint64_t)pages * PAGE_SIZE <= seg_end(s))
 		return (vaddr_t)va;
 	return 0;
 }
 
-static struct vmem_seg *alloc_aligned(struct vmem *vm, uint32_t pages, uint32_t align_pages)
+static struct vmem_seg *alloc_aligned(struct vmem *vm, uint32_t pages, uint32_t align_pages,
+                                      uint32_t phase_pages)
 {
 	for (uint32_t k = class_of(pages); k < VMEM_CLASSES; k++) {
 		if (!mask_has(vm, k))
 			continue;
 		for (struct vmem_seg *s = vm->freelist[k]; s; s = s->fnext) {
-			vaddr_t va = aligned_fit(s, pages, align_pages);
+			vaddr_t va = aligned_fit(s, pages, align_pages, phase_pages);
 			if (va)
 				return carve(vm, s, va, pages);
 		}
@@ -268,12 +273,21 @@ static struct vmem_seg *alloc_aligned(struct vmem *vm, uint32_t pages, uint32_t 
 	return NULL;
 }
 
+struct vmem_seg *vmem_alloc_phase(struct vmem *vm, uint32_t pages, uint32_t align_pages,
+                                  uint32_t phase_pages)
+{
+	if (pages == 0 || pages > (vm->hi - vm->lo) >> PAGE_SHIFT || align_pages == 0 ||
+	    (align_pages & (align_pages - 1)) || phase_pages >= align_pages)
+		return NULL;
+	return alloc_aligned(vm, pages, align_pages, phase_pages);
+}
+
 struct vmem_seg *vmem_alloc(struct vmem *vm, uint32_t pages, uint32_t align_pages)
 {
 	if (pages == 0 || pages > (vm->hi - vm->lo) >> PAGE_SHIFT)
 		return NULL;
 	if (align_pages > 1)
-		return alloc_aligned(vm, pages, align_pages);
+		return alloc_aligned(vm, pages, align_pages, 0);
 	/* every segment of class >= want has >= pages pages */
 	uint32_t want = pages <= VMEM_EXACT ? pages - 1u : VMEM_EXACT + ceil_log2(pages);
 	uint32_t k = want < VMEM_CLASSES ? first_nonempty(vm, want) : VMEM_CLASSES;

@@ -69,8 +69,9 @@ int region_init(struct pmm *pmm, vaddr_t va_lo, vaddr_t va_hi);
 struct region *region_create(uint32_t size, uint32_t flags, const char *name);
 
 /* Map physical memory not owned by the PMM (framebuffer, MMIO) at a new
- * virtual range: 4 MiB PSE pages where pa is 4 MiB aligned and the length
- * allows, 4 KiB pages for the rest. pa need not be page aligned: the region
+ * virtual range: a 4 MiB PSE page for every 4 MiB-aligned 4 MiB chunk of
+ * the range (the va keeps pa's offset within 4 MiB, so an unaligned range
+ * gets them too), 4 KiB pages for the rest. pa need not be page aligned: the region
  * covers the enclosing pages; the va of pa is region_base + (pa & 0xFFF). */
 struct region *region_create_phys(paddr_t pa, uint32_t size, uint32_t flags, const char *name);
 

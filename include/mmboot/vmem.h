@@ -64,6 +64,12 @@ int vmem_init(struct vmem *vm, vaddr_t lo, vaddr_t hi,
  * allocated segment or NULL (no space or no descriptor). */
 struct vmem_seg *vmem_alloc(struct vmem *vm, uint32_t pages, uint32_t align_pages);
 
+/* Allocate pages at a va with va / PAGE_SIZE = phase_pages (mod align_pages,
+ * a power of two; phase < align): a physical range keeps its offset within
+ * 4 MiB, so its 4 MiB-aligned chunks can be PSE pages. NULL if none. */
+struct vmem_seg *vmem_alloc_phase(struct vmem *vm, uint32_t pages, uint32_t align_pages,
+                                  uint32_t phase_pages);
+
 /* Allocate exactly [va, va + pages); NULL if any of it is not free. */
 struct vmem_seg *vmem_alloc_at(struct vmem *vm, vaddr_t va, uint32_t pages);
 

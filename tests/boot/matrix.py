@@ -66,6 +66,7 @@ CONFIGS = [
     ("pc-6G-code4m-smp2", "pc", 6144, "code4m", 2),
     ("q35-3G-code4m", "q35", 3072, "code4m", 1),
     ("pc-3G-code", "pc", 3072, "code", 1),
+    ("pc-3100M-code", "pc", 3100, "code", 1),   # RAM to 0xC1C00000: a trampoline at va == pa would hit the kernel
     ("pc-1G-code", "pc", 1024, "code", 1),
     ("q35-1G-code-smp2", "q35", 1024, "code", 2),
     ("q35-256M-code", "q35", 256, "code", 1),

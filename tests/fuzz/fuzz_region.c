@@ -14,6 +14,9 @@
  *   - PMM frames in use since start-up == owned committed pages (regions +
  *     the layer's own pool) + page tables created since start-up;
  *   - a read returns the byte last written (0 for a fresh page);
+ *   - physical regions (region_create_phys at any pa, any size) map pa + i
+ *     page by page, with a PSE page exactly for each 4 MiB-aligned 4 MiB
+ *     chunk of the range, refuse commit/decommit (-MM_EBUSY);
  *   - faults on guard pages / outside regions / writes to read-only regions /
  *     reserved pages of REGION_NOLAZY regions are refused with the documented error; -MM_ENOMEM only when the PMM is
  *     (nearly) empty.
@@ -39,6 +42,8 @@ struct mslot {
 	uint32_t span;           /* span pages incl. guards */
 	uint32_t guard;          /* 0/1 */
 	uint32_t flags;          /* create flags */
+	paddr_t pa;              /* physical region (region_create_phys): first frame, else 0 */
+	bool phys;               /* a physical region: frames not owned, no commit/grow */
 	uint8_t *st;             /* per page: 0 reserved, 1 committed, 3 guard */
 	uint8_t *data;           /* per page: byte last written at the probe offset */
 };
@@ -57,11 +62,55 @@ static void slot_clear(struct mslot *s)
 
 static uint32_t probe_off(uint32_t page) { return (page * 61u) % (PAGE_SIZE - 1); }
 
+/* A physical region (frames not the PMM's) at a pa that may or may not start
+ * on 4 MiB: every 4 MiB-aligned 4 MiB chunk of it must be one PSE page at a
+ * va with the same offset within 4 MiB, the rest 4 KiB pages; all committed. */
+static void op_create_phys(struct mslot *s, uint8_t b, uint8_t c)
+{
+	paddr_t pa = (paddr_t)(((uint32_t)b * 37u) % 2048u) * PAGE_SIZE + ((c & 0x80) ? 0x10 : 0);
+	uint32_t size = (1u + b % 9u) * (uint32_t)MiB(1) - ((c & 0x20) ? PAGE_SIZE : 0);
+	uint32_t flags = c & 1 ? REGION_WRITE : 0;
+	struct region *r = region_create_phys(pa, size, flags, "fzp");
+	if (!r)
+		return;                                  /* out of va or descriptors: allowed */
+	paddr_t pa0 = pa & ~(paddr_t)PAGE_MASK;
+	struct region_info in;
+	region_get_info(r, &in);
+	s->r = r;
+	s->phys = true;
+	s->pa = pa0;
+	s->guard = 0;
+	s->span_lo = in.span_lo;
+	s->span = in.span_pages;
+	s->flags = flags;
+	s->st = calloc(s->span + 4096 * 2, 1);
+	s->data = calloc(s->span + 4096 * 2, 1);
+	for (uint32_t i = 0; i < s->span; i++) {
+		vaddr_t va = s->span_lo + i * PAGE_SIZE;
+		paddr_t want = pa0 + (paddr_t)i * PAGE_SIZE;
+		uint32_t fl = 0;
+		if (arch_translate(va, &fl) != want)
+			FAIL("phys page %u maps 0x%llx, expected 0x%llx", i, (unsigned long long)arch_translate(va, NULL),
+			     (unsigned long long)want);
+		bool chunk = (want & ~(paddr_t)(LARGE_PAGE_SIZE - 1)) >= pa0 &&
+		             (want | (LARGE_PAGE_SIZE - 1)) < pa0 + (paddr_t)s->span * PAGE_SIZE;
+		if (chunk != !!(fl & PG_LARGE))
+			FAIL("phys page %u (pa 0x%llx): PSE %u, expected %u", i, (unsigned long long)want,
+			     !!(fl & PG_LARGE), chunk);
+		s->st[i] = 1;
+		s->data[i] = *(uint8_t *)arch_va_ptr(va + probe_off(i));
+	}
+}
+
 static void op_create(uint8_t a, uint8_t b, uint8_t c)
 {
 	struct mslot *s = &slots[a % SLOTS];
 	if (s->r)
 		return;
+	if ((c & 0x1c) == 0x14) {
+		op_create_phys(s, b, c);
+		return;
+	}
 	uint32_t pages = (c & 0x80) ? 1u + (uint32_t)b * 16u : 1u + (b & 63u);
 	uint32_t flags = (c & 1 ? REGION_WRITE : 0) | (c & 2 ? REGION_GUARD : 0) |
 	                 ((c & 0x1c) == 0x1c ? REGION_COMMIT : 0) | ((c & 0x60) == 0x60 ? REGION_NOLAZY : 0);
@@ -100,7 +149,7 @@ static void op_destroy(uint8_t a)
 static void op_grow(uint8_t a, uint8_t b)
 {
 	struct mslot *s = &slots[a % SLOTS];
-	if (!s->r || (s->flags & REGION_COMMIT))
+	if (!s->r || (s->flags & REGION_COMMIT) || s->phys)
 		return;
 	uint32_t extra = 1u + (b & 31u) + ((b & 0x80) ? 1000u : 0u);
 	uint32_t usable = s->span - 2 * s->guard;
@@ -140,6 +189,12 @@ static void op_commit(uint8_t a, uint8_t b, uint8_t c, bool commit)
 	uint32_t first, n;
 	pick_range(s, b, c, &first, &n);
 	vaddr_t va = s->span_lo + first * PAGE_SIZE;
+	if (s->phys) {                                  /* frames not the PMM's: refused */
+		int prc = commit ? region_commit(s->r, va, n) : region_decommit(s->r, va, n);
+		if (prc != -MM_EBUSY)
+			FAIL("%scommit of a physical region: %d", commit ? "" : "de", prc);
+		return;
+	}
 	int rc = commit ? region_commit(s->r, va, n) : region_decommit(s->r, va, n);
 	if (rc == -MM_ENOMEM && commit) {  /* all or nothing: the model stays as it was */
 		uint32_t need = 0;
@@ -248,7 +303,8 @@ static void check_model(void)
 			c += s->st[i] == 1;
 		if (in.committed != c || in.span_pages != s->span || in.span_lo != s->span_lo)
 			FAIL("slot %d: committed %u model %u span %u/%u", k, in.committed, c, in.span_pages, s->span);
-		committed += c;
+		if (!s->phys)
+			committed += c;                      /* physical pages are not owned */
 		for (int j = 0; j < SLOTS; j++) {
 			const struct mslot *o = &slots[j];
 			if (j != k && o->r && o->span_lo < s->span_lo + s->span * PAGE_SIZE &&

@@ -30,6 +30,7 @@ static int setup(void **state)
 }
 
 static uint32_t free_pages(void) { return pmm_free_pages(mmu_sim_pmm()); }
+static uint32_t bytes_pages(uint32_t n) { return (n + PAGE_SIZE - 1) / PAGE_SIZE; }
 
 static uint32_t committed_of(struct region *r)
 {
@@ -312,6 +313,35 @@ static void test_phys_large_pages(void **state)
 	assert_int_equal(region_destroy(r), 0);
 	assert_int_equal(arch_translate(b, NULL), PADDR_NONE);
 	assert_true(free_pages() >= free0);                  /* no frame of fb went to the PMM */
+	assert_int_equal(region_check(true), 0);
+}
+
+/* A physical range that does not start on 4 MiB but holds a 4 MiB-aligned
+ * chunk: the va keeps pa's offset within 4 MiB, so the chunk is one PSE
+ * page and the ends are 4 KiB pages. */
+static void test_phys_unaligned_range_large_chunk(void **state)
+{
+	paddr_t pa = MiB(8) + MiB(1) + 0x10;             /* 9 MiB + 16: chunk [12, 16) MiB inside */
+	uint32_t size = (uint32_t)MiB(9);                /* to 18 MiB + 16 */
+	struct region *r = region_create_phys(pa, size, REGION_WRITE, "fb-odd");
+	assert_non_null(r);
+	vaddr_t b = region_base(r);
+	assert_int_equal(b & (LARGE_PAGE_SIZE - 1), (uint32_t)(pa & (LARGE_PAGE_SIZE - 1)) & ~PAGE_MASK);
+	uint32_t fl = 0;
+	vaddr_t chunk = b + (uint32_t)(MiB(12) - (pa & ~(paddr_t)PAGE_MASK));
+	assert_true(IS_ALIGNED(chunk, LARGE_PAGE_SIZE));
+	assert_true(arch_translate(chunk + 5, &fl) == MiB(12) + 5);
+	assert_true(fl & PG_LARGE);
+	assert_true(arch_translate(chunk + MiB(4) - 1, &fl) == MiB(16) - 1);
+	assert_true(fl & PG_LARGE);
+	assert_true(arch_translate(b + 0x10, &fl) == pa);
+	assert_false(fl & PG_LARGE);
+	assert_true(arch_translate(chunk + MiB(4), &fl) == MiB(16));
+	assert_false(fl & PG_LARGE);
+	assert_int_equal(committed_of(r), bytes_pages(size + 0x10));
+	assert_int_equal(region_check(true), 0);
+	assert_int_equal(region_destroy(r), 0);
+	assert_int_equal(arch_translate(chunk, NULL), PADDR_NONE);
 	assert_int_equal(region_check(true), 0);
 }
 
@@ -606,6 +636,7 @@ int main(void)
 		cmocka_unit_test_setup(test_adopt_hole_is_guard_and_dump, setup),
 		cmocka_unit_test_setup(test_phys_large_pages, setup),
 		cmocka_unit_test_setup(test_phys_without_pse, setup),
+		cmocka_unit_test_setup(test_phys_unaligned_range_large_chunk, setup),
 		cmocka_unit_test_setup(test_out_of_memory, setup),
 		cmocka_unit_test_setup(test_write_to_ro_page_of_writable_region, setup),
 		cmocka_unit_test_setup(test_commit_all_or_nothing, setup),
