@@ -267,12 +267,14 @@ EFI_STATUS handoff_prepare(struct boot_layout *L, struct bootinfo **bi_out)
 static uint64_t fw_get_map(void *ctx, uint64_t *size, void *buf, uint64_t *key,
                            uint64_t *desc_size, uint32_t *desc_version)
 {
+	(void)ctx;
 	return efi_st->BootServices->GetMemoryMap((UINTN *)size, buf, (UINTN *)key,
 	                                          (UINTN *)desc_size, desc_version);
 }
 
 static uint64_t fw_exit_bs(void *ctx, uint64_t key)
 {
+	(void)ctx;
 	return efi_st->BootServices->ExitBootServices(efi_image, key);
 }
 

@@ -63,6 +63,7 @@ static uint32_t tr_levels(void)
 /* The firmware identity-maps physical memory: a table is at its address. */
 static const uint64_t *tr_table(void *ctx, uint64_t pa)
 {
+	(void)ctx;
 	return (const uint64_t *)(uintptr_t)pa;
 }
 
@@ -77,6 +78,7 @@ struct tr_take_ctx {
  * PMM never hands them out. */
 static void tr_take(void *ctx, uint64_t pa, uint32_t level)
 {
+	(void)level;
 	struct tr_take_ctx *c = ctx;
 	if (pa >= PADDR_4G || pmm_reserve(c->pmm, pa, pa + PAGE_SIZE) != 1)
 		return;

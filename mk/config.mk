@@ -13,7 +13,7 @@ OBJCOPY  ?= objcopy
 QEMU     ?= qemu-system-x86_64
 PYTHON   ?= python3
 
-WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
+WARN := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
         -Wshadow -Wpointer-arith -Wvla
 
 # --- efi (x86_64 UEFI application) ----------------------------------------

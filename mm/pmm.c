@@ -1153,6 +1153,7 @@ static void pmm_window_mask(const struct pmm *p, uint32_t w, struct pmm_wmask *m
 
 static void pmm_remove_cb(struct pmm *p, unsigned k, uint32_t pfn, void *arg)
 {
+	(void)arg;
 	pmm_remove(p, k, pfn);
 }
 

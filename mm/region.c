@@ -373,11 +373,13 @@ static uint32_t pool_check(bool verbose)
 
 static struct vmem_seg *seg_get(void *ctx)
 {
+	(void)ctx;
 	return pool_alloc(sizeof(struct vmem_seg));
 }
 
 static void seg_put(void *ctx, struct vmem_seg *s)
 {
+	(void)ctx;
 	pool_free(s, sizeof(*s));
 }
 

@@ -320,14 +320,16 @@ static double init_us_per_gib(uint64_t *meta_bytes, uint32_t *managed)
 
 typedef double (*pmm_fig)(struct pmm *p, uint64_t bytes);
 
-static double fig_pair(struct pmm *p, uint64_t bytes) { return pmm_pairs(p); }
+static double fig_pair(struct pmm *p, uint64_t bytes) { (void)bytes; return pmm_pairs(p); }
 static double fig_pair_nc(struct pmm *p, uint64_t bytes)
 {
+	(void)bytes;
 	pmm_set_flags(p, PMM_F_NOCACHE | PMM_F_NOLOCK);
 	return pmm_pairs(p);
 }
 static double fig_pair_nl(struct pmm *p, uint64_t bytes)
 {
+	(void)bytes;
 	pmm_set_flags(p, PMM_F_NOLOCK);
 	return pmm_pairs(p);
 }
@@ -342,9 +344,10 @@ static double fig_frag_nc(struct pmm *p, uint64_t bytes)
 	pmm_set_flags(p, PMM_F_NOCACHE | PMM_F_NOLOCK);
 	return pmm_pairs(p);
 }
-static double fig_churn(struct pmm *p, uint64_t bytes) { return pmm_churn(p); }
+static double fig_churn(struct pmm *p, uint64_t bytes) { (void)bytes; return pmm_churn(p); }
 static double fig_churn_nc(struct pmm *p, uint64_t bytes)
 {
+	(void)bytes;
 	pmm_set_flags(p, PMM_F_NOCACHE);
 	return pmm_churn(p);
 }

@@ -34,6 +34,7 @@ static uint32_t outside;                /* take()/table() outside the memory */
 
 static const uint64_t *sim_table(void *ctx, uint64_t pa)
 {
+	(void)ctx;
 	if (pa < SIM_BASE || pa >= PA(SIM_PAGES) || (pa & 4095u)) {
 		outside++;
 		return NULL;
@@ -43,6 +44,7 @@ static const uint64_t *sim_table(void *ctx, uint64_t pa)
 
 static void sim_take(void *ctx, uint64_t pa, uint32_t level)
 {
+	(void)ctx;
 	if (pa < SIM_BASE || pa >= PA(SIM_PAGES)) {
 		outside++;
 		return;
@@ -99,6 +101,7 @@ static void expect_taken(const uint32_t *want_level, uint32_t n)
 
 static void test_walk_every_table(void **state)
 {
+	(void)state;
 	build_tree();
 	struct fwpt_stats st;
 	fwpt_walk(&ops, PA(0) | 0x18u /* PCD|PWT bits in CR3 */, 4, 1u << 20, &st);
@@ -113,6 +116,7 @@ static void test_walk_every_table(void **state)
 
 static void test_walk_self_map_and_back_pointer(void **state)
 {
+	(void)state;
 	build_tree();
 	link(0, 511, 0, FWPT_RW);    /* recursive PML4 slot */
 	link(2, 9, 1, FWPT_RW);      /* a PD pointing back at its PDPT */
@@ -125,6 +129,7 @@ static void test_walk_self_map_and_back_pointer(void **state)
 
 static void test_walk_shared_table(void **state)
 {
+	(void)state;
 	build_tree();
 	link(3, 9, 4, FWPT_RW);      /* PT 4 referenced from PD 2 and PD 3 */
 	struct fwpt_stats st;
@@ -135,6 +140,7 @@ static void test_walk_shared_table(void **state)
 
 static void test_walk_five_levels(void **state)
 {
+	(void)state;
 	link(7, 0, 8, FWPT_RW);      /* PML5 7 -> PML4 8 -> PDPT 10 -> 1 GiB leaf */
 	link(8, 3, 10, FWPT_RW);
 	mem[10][0] = FWPT_P | FWPT_PS;
@@ -147,6 +153,7 @@ static void test_walk_five_levels(void **state)
 
 static void test_walk_budget_and_bad_levels(void **state)
 {
+	(void)state;
 	build_tree();
 	struct fwpt_stats st;
 	fwpt_walk(&ops, PA(0), 4, 10, &st);
@@ -160,6 +167,7 @@ static void test_walk_budget_and_bad_levels(void **state)
 
 static void test_writable(void **state)
 {
+	(void)state;
 	build_tree();
 	uint64_t r = PA(0);
 	assert_true(fwpt_writable(&ops, r, 4, 0x5123, true) == false);   /* absent: not mapped */
@@ -191,6 +199,7 @@ static void expect_range(uint32_t i, uint64_t pa, uint32_t pages, uint32_t kind)
 
 static void test_list_sorted_and_merged(void **state)
 {
+	(void)state;
 	memset(&bi, 0, sizeof(bi));
 	add(0x10000, 1, BI_TR_FW_PAGE_TABLE, 0);
 	add(0x5000, 1, BI_TR_FW_PAGE_TABLE, 0);       /* before: new entry 0 */
@@ -217,6 +226,7 @@ static void test_list_sorted_and_merged(void **state)
 
 static void test_list_full(void **state)
 {
+	(void)state;
 	memset(&bi, 0, sizeof(bi));
 	for (uint32_t i = 0; i < BOOTINFO_TRANSIENT_MAX; i++)
 		add(0x100000 + (uint64_t)i * 0x2000, 1, BI_TR_FW_PAGE_TABLE, 0);

@@ -56,6 +56,7 @@ static void assert_clean(uint32_t n)
 
 static void test_class_mapping(void **s)
 {
+	(void)s;
 	assert_int_equal(memmap_class_of_efi(EFI_MT_CONVENTIONAL), MEMMAP_USABLE);
 	assert_int_equal(memmap_class_of_efi(EFI_MT_BOOT_SERVICES_CODE), MEMMAP_BOOT_SERVICES);
 	assert_int_equal(memmap_class_of_efi(EFI_MT_BOOT_SERVICES_DATA), MEMMAP_BOOT_SERVICES);
@@ -87,6 +88,7 @@ static void test_class_mapping(void **s)
 /* A reserved range nested in a usable one splits it in three. */
 static void test_nested_reserved_splits(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = { E820(0, 0x100000, 1), E820(0x40000, 0x50000, 2) };
 	uint32_t n = sanitize(in, 2);
 	assert_int_equal(n, 3);
@@ -100,6 +102,7 @@ static void test_nested_reserved_splits(void **s)
 /* Partial overlaps: the stricter class wins, whichever comes first. */
 static void test_overlap_stricter_wins(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = {
 		EFI(0x10000, 0x30000, EFI_MT_ACPI_NVS),
 		EFI(0x00000, 0x20000, EFI_MT_CONVENTIONAL),
@@ -122,6 +125,7 @@ static void test_overlap_stricter_wins(void **s)
 /* Touching ranges of one class merge; different classes do not. */
 static void test_adjacent_merge(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = {
 		E820(0x0, 0x1000, 1), E820(0x1000, 0x5000, 1), E820(0x5000, 0x9000, 1),
 		E820(0x9000, 0xa000, 2), E820(0xa000, 0xb000, 2), E820(0xb000, 0xc000, 3),
@@ -140,6 +144,7 @@ static void test_adjacent_merge(void **s)
 /* Usable rounds inward after merging: two half pages make a whole one. */
 static void test_round_after_merge(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = { E820(0x1800, 0x2800, 1), E820(0x2800, 0x4000, 1) };
 	uint32_t n = sanitize(in, 2);
 	assert_int_equal(n, 1);
@@ -150,6 +155,7 @@ static void test_round_after_merge(void **s)
 /* Sub-page ends (SeaBIOS): usable inward, reserved outward, no overlap. */
 static void test_subpage_ends(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = {
 		E820(0x0, 0x9fc00, 1), E820(0x9fc00, 0xa0000, 2),
 		E820(0xf0000, 0x100000, 2), E820(0x100000, 0xbffe0000, 1),
@@ -179,6 +185,7 @@ static void test_subpage_ends(void **s)
 /* Two strict classes sharing a partial page: the stricter gets it. */
 static void test_shared_page_stricter(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = { E820(0x1000, 0x2800, 3), E820(0x2800, 0x4000, 2) };
 	uint32_t n = sanitize(in, 2);
 	assert_int_equal(n, 2);
@@ -194,6 +201,7 @@ static void test_shared_page_stricter(void **s)
 
 static void test_zero_and_wrap_dropped(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = {
 		E820(0x1000, 0x1000, 1),                       /* zero length */
 		E820(0xfffffffffffff000ull, 0x1000, 2),        /* wrapped */
@@ -228,6 +236,7 @@ static void fill_descs(uint8_t *buf, uint32_t stride, const struct efi_memdesc *
 
 static void test_efi_strides_and_wrap(void **s)
 {
+	(void)s;
 	struct efi_memdesc d[] = {
 		{ EFI_MT_CONVENTIONAL, 0, 0x0, 0, 0x9f, 0xf },
 		{ EFI_MT_BOOT_SERVICES_CODE, 0, 0x100000, 0, 0x100, 0xf },
@@ -265,6 +274,7 @@ static void test_efi_strides_and_wrap(void **s)
 
 static void test_truncated_output(void **s)
 {
+	(void)s;
 	struct memmap_in in[6];
 	for (int i = 0; i < 6; i++)
 		in[i] = E820((uint64_t)i * 0x2000, (uint64_t)i * 0x2000 + 0x1000, 1);
@@ -280,6 +290,7 @@ static void test_truncated_output(void **s)
 
 static void test_bytes_helpers(void **s)
 {
+	(void)s;
 	struct memmap_in in[] = { E820(0, 0x9f000, 1), E820(0x100000, 0x200000000ull, 1),
 	                          E820(0xc0000000ull, 0x100000000ull, 2) };
 	uint32_t n = sanitize(in, 3);
@@ -354,6 +365,7 @@ static void random_round(uint32_t n)
 
 static void test_random_vs_reference(void **s)
 {
+	(void)s;
 	for (int round = 0; round < 60; round++)
 		random_round(1 + (uint32_t)(rnd() % 400));
 }
@@ -361,6 +373,7 @@ static void test_random_vs_reference(void **s)
 /* 500 entries in reverse order, every other one nested in the one before. */
 static void test_many_unsorted(void **s)
 {
+	(void)s;
 	enum { N = 500 };
 	static struct memmap_in in[N];
 	for (uint32_t i = 0; i < N; i++) {

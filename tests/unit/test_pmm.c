@@ -71,6 +71,7 @@ static void assert_unchanged(struct arena *a, void *snap)
 
 static void test_init_basic(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	struct pmm_stats s;
@@ -95,6 +96,7 @@ static void test_init_basic(void **st)
 
 static void test_alloc_free_every_order(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	uint32_t before = pmm_free_pages(a.pmm);
@@ -120,6 +122,7 @@ static void test_alloc_free_every_order(void **st)
 /* Every error code, with the metadata byte-for-byte unchanged after it. */
 static void test_errors_leave_state_unchanged(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	paddr_t b3 = pmm_alloc(a.pmm, 3, 0), b0 = pmm_alloc(a.pmm, 0, 0);
@@ -172,6 +175,7 @@ static void test_errors_leave_state_unchanged(void **st)
 /* Holes (not RAM) are reserved for free(); ENOMEM leaves the state alone. */
 static void test_enomem_and_holes(void **st)
 {
+	(void)st;
 	struct arena a;
 	struct memmap_range map[] = {
 		R(0, MiB(2), MEMMAP_USABLE), R(MiB(2), MiB(3), MEMMAP_MMIO),
@@ -202,6 +206,7 @@ static void test_enomem_and_holes(void **st)
 
 static void test_alloc_until_empty_free_all(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	uint32_t start = pmm_free_pages(a.pmm);
@@ -231,6 +236,7 @@ static void test_alloc_until_empty_free_all(void **st)
 
 static void test_zones(void **st)
 {
+	(void)st;
 	struct arena a;
 	struct memmap_range map[] = {
 		R(0x1000, 0x9f000, MEMMAP_USABLE), R(0x9f000, MiB(1), MEMMAP_RESERVED),
@@ -267,6 +273,7 @@ static void test_zones(void **st)
 
 static void test_reserve_release(void **st)
 {
+	(void)st;
 	struct arena a;
 	struct memmap_range map[] = {
 		R(0, MiB(1), MEMMAP_USABLE), R(MiB(1), MiB(5), MEMMAP_LOADER),
@@ -310,6 +317,7 @@ static void test_reserve_release(void **st)
 
 static void test_stats_above_4g(void **st)
 {
+	(void)st;
 	struct arena a;
 	struct memmap_range map[] = {
 		R(0, MiB(640) / 1024, MEMMAP_USABLE), R(MiB(1), GiB(3), MEMMAP_USABLE),
@@ -337,6 +345,7 @@ static void test_stats_above_4g(void **st)
 /* The metadata is position independent: copy it elsewhere, adopt, go on. */
 static void test_position_independent(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	paddr_t x = pmm_alloc(a.pmm, 5, 0);
@@ -360,6 +369,7 @@ static void test_position_independent(void **st)
 /* Metadata placed inside the map is never free; the efi sizing bounds it. */
 static void test_metadata_in_map(void **st)
 {
+	(void)st;
 	struct memmap_range map[] = { R(0, MiB(128), MEMMAP_USABLE) };
 	uint64_t size = pmm_metadata_size(map, 1);
 	void *mem = aligned_alloc(64, (size + 63) & ~63ull);
@@ -396,6 +406,7 @@ static void test_metadata_in_map(void **st)
 
 static void test_report_names_frame(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	pmm_set_flags(a.pmm, PMM_F_REPORT);
@@ -492,6 +503,7 @@ static void test_oom_reported_once_per_burst(void **st)
 /* Corruption injected into each part of the metadata is found. */
 static void test_checker_finds_corruption(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	paddr_t x = pmm_alloc(a.pmm, 2, 0);
@@ -525,6 +537,7 @@ static void test_checker_finds_corruption(void **st)
 /* An order-0 alloc/free cycle through the cache and with the cache off. */
 static void test_cache_and_nocache(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	uint32_t n0 = pmm_free_pages(a.pmm);
@@ -557,6 +570,7 @@ static void test_cache_and_nocache(void **st)
  * checker sees a corrupted cached head. */
 static void test_order_caches(void **st)
 {
+	(void)st;
 	struct arena a;
 	arena_64m(&a);
 	uint32_t n0 = pmm_free_pages(a.pmm);

@@ -75,6 +75,7 @@ static int cmp_name(const void *a, const void *b)
 
 static int setup(void **state)
 {
+	(void)state;
 	DIR *d = opendir(dir);
 	if (!d)
 		return -1;
@@ -93,6 +94,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < n_maps; i++) {
 		mapfile_free(&maps[i]->raw);
 		mapfile_free(&maps[i]->norm);
@@ -104,6 +106,7 @@ static int teardown(void **state)
 /* Every raw file parses and sanitizes; so does its normalised twin. */
 static void test_parse_every_raw_file(void **state)
 {
+	(void)state;
 	assert_true(n_maps >= 16);
 	for (unsigned i = 0; i < n_maps; i++) {
 		struct rmap *m = maps[i];
@@ -129,6 +132,7 @@ static void test_parse_every_raw_file(void **state)
 /* Raw and normalised forms: same entries (address, class), same result. */
 static void test_raw_and_normalised_agree(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < n_maps; i++) {
 		struct rmap *m = maps[i];
 		if (m->raw.n != m->norm.n)
@@ -161,6 +165,7 @@ static struct rmap *find(const char *name)
 /* The ZenBook's e820 and EFI forms: the same usable memory. */
 static void test_zenbook_forms_agree(void **state)
 {
+	(void)state;
 	struct rmap *a = find("asus_zenbook_ux391fa_e820");
 	struct rmap *b = find("asus_zenbook_ux391fa_efi_unsorted");
 	assert_non_null(a);
@@ -198,6 +203,7 @@ static bool cell(const char *line, unsigned i, char *buf, size_t len)
  * (a row naming two forms, "a / _b", is checked for the first). */
 static void test_totals_match_readme(void **state)
 {
+	(void)state;
 	char path[512], line[1024];
 	snprintf(path, sizeof(path), "%s/README.md", dir);
 	FILE *f = fopen(path, "r");
@@ -231,6 +237,7 @@ static void test_totals_match_readme(void **state)
 /* The PMM from each map: free pages == free-class pages below 4 GiB minus policy. */
 static void test_pmm_replay(void **state)
 {
+	(void)state;
 	for (unsigned i = 0; i < n_maps; i++) {
 		struct rmap *m = maps[i];
 		uint64_t size = pmm_metadata_size(m->out, m->n_out);

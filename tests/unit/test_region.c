@@ -24,6 +24,7 @@
 
 static int setup(void **state)
 {
+	(void)state;
 	host_log_set(HOST_LOG_QUIET);
 	mmu_sim_set_pse(true);
 	return mmu_sim_setup((uint32_t)RAM, 64) == 0 ? 0 : -1;
@@ -50,6 +51,7 @@ static void warm_pool(uint32_t size)
 
 static void test_lazy_commit_reads_back(void **state)
 {
+	(void)state;
 	struct region *r = region_create(64 * 1024, REGION_WRITE, "lazy");
 	assert_non_null(r);
 	assert_int_equal(committed_of(r), 0);
@@ -77,6 +79,7 @@ static void test_lazy_commit_reads_back(void **state)
 
 static void test_guard_and_outside_faults(void **state)
 {
+	(void)state;
 	struct region *r = region_create(3 * PAGE_SIZE, REGION_WRITE | REGION_GUARD, "guarded");
 	assert_non_null(r);
 	vaddr_t b = region_base(r);
@@ -115,6 +118,7 @@ static void test_guard_and_outside_faults(void **state)
 
 static void test_read_only_region(void **state)
 {
+	(void)state;
 	struct region *r = region_create(2 * PAGE_SIZE, 0, "ro");
 	assert_non_null(r);
 	vaddr_t b = region_base(r);
@@ -132,6 +136,7 @@ static void test_read_only_region(void **state)
  * returns PMM free count and page-table count to their earlier values. */
 static void test_sparse_64m_returns_everything(void **state)
 {
+	(void)state;
 	warm_pool(MiB(64));
 	uint32_t free0 = free_pages(), tables0 = arch_page_tables();
 	struct region *r = region_create((uint32_t)MiB(64), REGION_WRITE, "big");
@@ -160,6 +165,7 @@ static void test_sparse_64m_returns_everything(void **state)
 
 static void test_commit_decommit_zeroes(void **state)
 {
+	(void)state;
 	struct region *r = region_create(8 * PAGE_SIZE, REGION_WRITE, "cd");
 	assert_non_null(r);
 	vaddr_t b = region_base(r);
@@ -188,6 +194,7 @@ static void test_commit_decommit_zeroes(void **state)
 
 static void test_commit_flag(void **state)
 {
+	(void)state;
 	struct region *r = region_create(5 * PAGE_SIZE, REGION_WRITE | REGION_COMMIT, "eager");
 	assert_non_null(r);
 	assert_int_equal(committed_of(r), 5);
@@ -202,6 +209,7 @@ static void test_commit_flag(void **state)
 
 static void test_grow(void **state)
 {
+	(void)state;
 	struct region *a = region_create(4 * PAGE_SIZE, REGION_WRITE | REGION_GUARD, "a");
 	assert_non_null(a);
 	vaddr_t b = region_base(a);
@@ -230,6 +238,7 @@ static void test_grow(void **state)
 
 static void test_adopt(void **state)
 {
+	(void)state;
 	struct region *k = region_lookup(MMU_SIM_KERNEL_VA);
 	assert_non_null(k);
 	assert_string_equal(region_name(k), "kernel");
@@ -262,6 +271,7 @@ static void test_adopt(void **state)
 
 static void test_adopt_hole_is_guard_and_dump(void **state)
 {
+	(void)state;
 	/* a stack-like mapping: page 0 of the range unmapped (its guard) */
 	vaddr_t va = mmu_sim_kernel_end() + MiB(1);
 	paddr_t pa = pmm_alloc(mmu_sim_pmm(), 1, 0);
@@ -293,6 +303,7 @@ static void test_adopt_hole_is_guard_and_dump(void **state)
 
 static void test_phys_large_pages(void **state)
 {
+	(void)state;
 	paddr_t fb = MiB(8);
 	struct region *r = region_create_phys(fb + 0x40, (uint32_t)MiB(8) + 2 * PAGE_SIZE, REGION_WRITE | REGION_WTHRU, "fb");
 	assert_non_null(r);
@@ -321,6 +332,7 @@ static void test_phys_large_pages(void **state)
  * page and the ends are 4 KiB pages. */
 static void test_phys_unaligned_range_large_chunk(void **state)
 {
+	(void)state;
 	paddr_t pa = MiB(8) + MiB(1) + 0x10;             /* 9 MiB + 16: chunk [12, 16) MiB inside */
 	uint32_t size = (uint32_t)MiB(9);                /* to 18 MiB + 16 */
 	struct region *r = region_create_phys(pa, size, REGION_WRITE, "fb-odd");
@@ -347,6 +359,7 @@ static void test_phys_unaligned_range_large_chunk(void **state)
 
 static void test_phys_without_pse(void **state)
 {
+	(void)state;
 	mmu_sim_set_pse(false);
 	assert_int_equal(mmu_sim_setup((uint32_t)RAM, 16), 0);
 	struct region *r = region_create_phys(MiB(4), (uint32_t)MiB(4), REGION_WRITE, "fb4k");
@@ -365,6 +378,7 @@ static void test_phys_without_pse(void **state)
  * would fault forever); reads are fine. */
 static void test_write_to_ro_page_of_writable_region(void **state)
 {
+	(void)state;
 	vaddr_t va = mmu_sim_kernel_end() + MiB(8);
 	paddr_t pa = pmm_alloc(mmu_sim_pmm(), 0, 0);
 	assert_true(pa != PADDR_NONE);
@@ -384,6 +398,7 @@ static void test_write_to_ro_page_of_writable_region(void **state)
 
 static void test_out_of_memory(void **state)
 {
+	(void)state;
 	assert_int_equal(mmu_sim_setup((uint32_t)MiB(4), 4), 0);
 	struct region *r = region_create((uint32_t)MiB(16), REGION_WRITE, "hog");
 	assert_non_null(r);
@@ -408,6 +423,7 @@ static void test_out_of_memory(void **state)
 
 static void test_commit_all_or_nothing(void **state)
 {
+	(void)state;
 	assert_int_equal(mmu_sim_setup((uint32_t)MiB(4), 4), 0);
 	struct region *r = region_create((uint32_t)MiB(16), REGION_WRITE, "big");
 	assert_non_null(r);
@@ -435,6 +451,7 @@ static void test_commit_all_or_nothing(void **state)
  * while small ones still fit; everything consistent throughout. */
 static void test_arena_exhaustion(void **state)
 {
+	(void)state;
 	assert_int_equal(mmu_sim_init((uint32_t)MiB(16), 4), 0);
 	assert_int_equal(arch_paging_init(mmu_sim_pmm()), 0);
 	vaddr_t lo = 0xD0000000u;
@@ -475,6 +492,7 @@ static uint32_t rnd(void)
 
 static void test_10000_regions_random_order(void **state)
 {
+	(void)state;
 	enum { N = 10000 };
 	struct region **rs = calloc(N, sizeof(*rs));
 	assert_non_null(rs);
@@ -505,6 +523,7 @@ static void test_10000_regions_random_order(void **state)
 
 static void test_checker_catches_damage(void **state)
 {
+	(void)state;
 	struct region *r = region_create(2 * PAGE_SIZE, REGION_WRITE, "victim");
 	assert_non_null(r);
 	assert_int_equal(mmu_sim_touch(region_base(r), true), 0);
@@ -521,6 +540,7 @@ static void test_checker_catches_damage(void **state)
 
 static void test_bad_arguments(void **state)
 {
+	(void)state;
 	assert_null(region_create(0, REGION_WRITE, "zero"));
 	assert_null(region_create(PAGE_SIZE, 0x1000, "flags"));
 	assert_null(region_create(0xFFFFFFFFu, REGION_WRITE, "huge"));   /* > arena */
@@ -533,6 +553,7 @@ static void test_bad_arguments(void **state)
 
 static void test_recursive_slot(void **state)
 {
+	(void)state;
 	/* PDE 1023 maps the directory: the PD va translates to cr3, table i of
 	 * the kernel image at 0xFFC00000 + i*4096 to the PDE's frame */
 	paddr_t pd = arch_translate(PAGING_PD_VA, NULL);
@@ -590,6 +611,7 @@ static void vt_holes(struct vmem *vm, uint32_t holes, uint32_t hole_pages)
  * floor(log2 3) = 1) to find nothing; with exact lists it looks at none. */
 static void test_vmem_small_fit_constant(void **state)
 {
+	(void)state;
 	struct vmem vm;
 	assert_int_equal(vmem_init(&vm, 0x10000000u, 0x10000000u + 24000u * PAGE_SIZE, vt_get, vt_put, NULL), 0);
 	vt_holes(&vm, 8000, 2);
@@ -608,6 +630,7 @@ static void test_vmem_small_fit_constant(void **state)
  * takes the first it looks at; 64 pages is O(1). */
 static void test_vmem_large_fit_capped(void **state)
 {
+	(void)state;
 	struct vmem vm;
 	assert_int_equal(vmem_init(&vm, 0x10000000u, 0x10000000u + 404100u * PAGE_SIZE, vt_get, vt_put, NULL), 0);
 	vt_holes(&vm, 4000, 100);
