@@ -36,15 +36,6 @@ int mm_vprintf(const char *fmt, va_list ap)
 	return n;
 }
 
-int mm_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = mm_vprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 static char panic_msg[256];   /* last panic text (ktest reads it) */
 
 void mm_panic(const char *fmt, ...)

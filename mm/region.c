@@ -663,14 +663,23 @@ void region_set_reclaim(uint32_t (*fn)(void))
 	mm_lock_release(&rs.lock);
 }
 
-int region_commit(struct region *r, vaddr_t va, uint32_t npages)
+/* The checks region_commit and region_decommit share: a live region whose
+ * frames it owns (not adopted, not the layer's own metadata), and a page
+ * range inside it. */
+static int frames_range(struct region *r, vaddr_t va, uint32_t npages, uint32_t *from,
+                        uint32_t *to)
 {
-	uint32_t from, to;
 	if (!region_valid(r))
 		return -MM_EINVAL;
 	if (!owns_frames(r) || r == &rs.meta)
 		return -MM_EBUSY;
-	int rc = usable_range(r, va, npages, &from, &to);
+	return usable_range(r, va, npages, from, to);
+}
+
+int region_commit(struct region *r, vaddr_t va, uint32_t npages)
+{
+	uint32_t from, to;
+	int rc = frames_range(r, va, npages, &from, &to);
 	if (rc)
 		return rc;
 	mm_lock_acquire(&rs.lock);
@@ -684,11 +693,7 @@ int region_commit(struct region *r, vaddr_t va, uint32_t npages)
 int region_decommit(struct region *r, vaddr_t va, uint32_t npages)
 {
 	uint32_t from, to;
-	if (!region_valid(r))
-		return -MM_EINVAL;
-	if (!owns_frames(r) || r == &rs.meta)
-		return -MM_EBUSY;
-	int rc = usable_range(r, va, npages, &from, &to);
+	int rc = frames_range(r, va, npages, &from, &to);
 	if (rc)
 		return rc;
 	mm_lock_acquire(&rs.lock);

@@ -4,6 +4,7 @@
 # libmm.a per target so each program links only what it uses.
 MM_SRCS := \
 	mm/errno.c \
+	mm/mm_printf.c \
 	mm/memmap.c \
 	mm/pmm.c
 MM_SRCS += mm/region.c mm/vmem.c

@@ -41,15 +41,6 @@ int mm_vprintf(const char *fmt, va_list ap)
 	}
 }
 
-int mm_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = mm_vprintf(fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 void mm_panic(const char *fmt, ...)
 {
 	va_list ap;
