@@ -17,9 +17,13 @@
  * contiguous, 4 MiB aligned ranges (framebuffers); CR4.PSE is enabled here
  * when CPUID says the CPU has it.
  *
+ * Fresh pages are zeroed by pg_zero (variants below; arch_paging_init picks
+ * one from CPUID): rep stosb when the CPU has ERMS, else rep stosl.
+ *
  * The same file runs on the host: tests/host/mmu_sim.c defines
  * PAGING32_HOOKS and the hw_* functions (recursive va -> pointer into the
- * simulated physical memory, counted invlpg) and includes this file, so the
+ * simulated physical memory, counted invlpg, the zeroing variant for the
+ * host CPU) and includes this file, so the
  * host tests exercise this exact code (after Linux's tools/testing/vma).
  *
  * Invariants (arch_paging_check): PDE 1023 points at the directory;
@@ -33,6 +37,82 @@
 
 #include "pte.h"
 
+/* ---- zeroing a fresh page (kernel and host simulator run this code) ----
+ *
+ * Variants (bench_region measures each on cold and hot pages and inside the
+ * lazy-commit path; figures and the reasons for the pick in docs/vmm.md):
+ *   STOSB    rep stosb, cached stores: picked when CPUID has ERMS.
+ *   STOSL    rep stosl, cached stores, any i386 (fast strings since P6):
+ *            picked otherwise.
+ *   MOVNTDQ  16-byte non-temporal stores from %xmm0, then sfence. Needs SSE2
+ *            and SSE enabled (CR4.OSFXSR), which the kernel does not do:
+ *            measured, not picked (slower than rep stos in the commit path:
+ *            sfence waits for the stores to reach memory; equal on bulk
+ *            cold zeroing). Sets %xmm0 itself, all in one asm block.
+ *   MOVNTI   4-byte non-temporal stores (SSE2): the kernel's loop before;
+ *            measured, not picked (slowest everywhere).
+ */
+enum pg_zero { PG_ZERO_STOSL, PG_ZERO_MOVNTI, PG_ZERO_STOSB, PG_ZERO_MOVNTDQ, PG_ZERO_MODES };
+
+static const char *const pg_zero_names[PG_ZERO_MODES] = {
+	"rep stosl", "movnti (4-byte NT)", "rep stosb", "movntdq (16-byte NT)",
+};
+
+#ifdef __SSE__
+#define PG_XMM0_CLOBBER , "xmm0"   /* host: the compiler uses XMM itself */
+#else
+#define PG_XMM0_CLOBBER            /* kernel: -mno-sse, no XMM in C code */
+#endif
+
+/* One asm block: the compiler cannot touch %xmm0 between pxor and stores. */
+static void pg_zero_movntdq(uint8_t *p, uint8_t *end)
+{
+	__asm__ volatile("pxor %%xmm0, %%xmm0\n"
+	                 "1:\tmovntdq %%xmm0, (%0)\n\tmovntdq %%xmm0, 16(%0)\n\t"
+	                 "movntdq %%xmm0, 32(%0)\n\tmovntdq %%xmm0, 48(%0)\n\t"
+	                 "add $64, %0\n\tcmp %1, %0\n\tjne 1b\n\tsfence"
+	                 : "+r"(p) : "r"(end) : "memory", "cc" PG_XMM0_CLOBBER);
+}
+
+static void pg_zero_movnti(uint32_t *p, uint32_t n32)
+{
+	for (uint32_t i = 0; i < n32; i += 4)
+		__asm__ volatile("movnti %1, (%0)\n\tmovnti %1, 4(%0)\n\t"
+		                 "movnti %1, 8(%0)\n\tmovnti %1, 12(%0)"
+		                 : : "r"(p + i), "r"(0u) : "memory");
+	__asm__ volatile("sfence" : : : "memory");
+}
+
+/* Zero n bytes at p (n a multiple of 64, p 16-byte aligned) with variant m. */
+static void pg_zero(enum pg_zero m, void *p, uint32_t n)
+{
+	uintptr_t c = n;   /* the count register is pointer-wide (rcx on the host) */
+	switch (m) {
+	case PG_ZERO_MOVNTDQ:
+		pg_zero_movntdq(p, (uint8_t *)p + n);
+		return;
+	case PG_ZERO_MOVNTI:
+		pg_zero_movnti(p, n / 4);
+		return;
+	case PG_ZERO_STOSB:
+		__asm__ volatile("rep stosb" : "+D"(p), "+c"(c) : "a"(0) : "memory");
+		return;
+	default:
+		c /= 4;
+		__asm__ volatile("rep stosl" : "+D"(p), "+c"(c) : "a"(0) : "memory");
+		return;
+	}
+}
+
+/* The variant a CPU gets: rep stosb with ERMS (CPUID.7.0:EBX bit 9), else
+ * rep stosl. */
+static enum pg_zero pg_zero_pick(bool erms)
+{
+	return erms ? PG_ZERO_STOSB : PG_ZERO_STOSL;
+}
+
+static enum pg_zero pg_zero_mode;   /* set by arch_paging_init (hw_zero_detect) */
+
 #ifndef PAGING32_HOOKS
 /* ---- the real hardware ---- */
 #include "cpu.h"
@@ -41,43 +121,49 @@ static inline void *hw_ptr(vaddr_t va) { return (void *)(uintptr_t)va; }
 static inline void hw_invlpg(vaddr_t va) { invlpg(va); }
 static inline uint32_t hw_cr3(void) { return read_cr3() & X86_PTE_ADDR; }
 
-static inline uint32_t hw_cpuid_edx(void)
+static inline void hw_cpuid(uint32_t leaf, uint32_t r[4])
 {
-	uint32_t a = 1, b, c, d;
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
-	return d;
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+	                 : "a"(leaf), "c"(0u));
 }
 
-static bool hw_zero_nt;        /* CPU has SSE2 (movnti) */
+static inline uint32_t hw_cpuid_edx(void)
+{
+	uint32_t r[4];
+	hw_cpuid(1, r);
+	return r[3];
+}
 
 static bool hw_enable_pse(void)
 {
-	uint32_t edx = hw_cpuid_edx();
-	hw_zero_nt = (edx >> 26) & 1u;
-	if (!((edx >> 3) & 1u))
+	if (!((hw_cpuid_edx() >> 3) & 1u))
 		return false;
 	uint32_t cr4 = read_cr4() | 0x10u;       /* CR4.PSE */
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 	return true;
 }
 
+/* ERMS: CPUID.7.0:EBX bit 9 (leaf 7 exists when CPUID.0:EAX >= 7). */
+static enum pg_zero hw_zero_detect(void)
+{
+	uint32_t r[4];
+	hw_cpuid(0, r);
+	bool erms = false;
+	if (r[0] >= 7) {
+		hw_cpuid(7, r);
+		erms = (r[1] >> 9) & 1u;
+	}
+	enum pg_zero m = pg_zero_pick(erms);
+	mm_printf("paging: fresh pages zeroed with %s (CPUID ERMS %s)\n", pg_zero_names[m],
+	          erms ? "yes" : "no");
+	return m;
+}
+
 void *arch_va_ptr(vaddr_t va) { return (void *)(uintptr_t)va; }
 
-/* Non-temporal 4-byte stores (SSE2 movnti, no XMM state needed) bypass the
- * cache: a freshly committed page is not read right away in full. */
 void arch_zero_page(vaddr_t va)
 {
-	uint32_t *p = (uint32_t *)(uintptr_t)va;
-	if (!hw_zero_nt) {
-		uint32_t n = PAGE_SIZE / 4;
-		__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
-		return;
-	}
-	for (uint32_t i = 0; i < PAGE_SIZE / 4; i += 4)
-		__asm__ volatile("movnti %1, (%0)\n\tmovnti %1, 4(%0)\n\t"
-		                 "movnti %1, 8(%0)\n\tmovnti %1, 12(%0)"
-		                 : : "r"(p + i), "r"(0) : "memory");
-	__asm__ volatile("sfence" : : : "memory");
+	pg_zero(pg_zero_mode, (void *)(uintptr_t)va, PAGE_SIZE);
 }
 #endif
 
@@ -118,6 +204,7 @@ int arch_paging_init(struct pmm *pmm)
 	mm_memset(&pg, 0, sizeof(pg));
 	pg.pmm = pmm;
 	pg.pse = hw_enable_pse();
+	pg_zero_mode = hw_zero_detect();
 	volatile uint32_t *pd = pde_of(0);
 	if (!(pd[PAGING_RECURSIVE_SLOT] & X86_PTE_P) || (pd[PAGING_RECURSIVE_SLOT] & X86_PTE_PS))
 		return -MM_EINVAL;

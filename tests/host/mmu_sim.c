@@ -7,13 +7,15 @@
  * arch/x86/paging32.c is compiled into this file with the hooks below, so
  * map/unmap/protect/translate here are the kernel's own code; only the
  * translation of recursive-slot addresses to host pointers (through
- * mmu_sim_walk), invlpg, CPU feature detection, arch_va_ptr and
- * arch_zero_page are the simulator's.
+ * mmu_sim_walk), invlpg, CPU feature detection and arch_va_ptr are the
+ * simulator's; arch_zero_page runs paging32.c's own zeroing code (pg_zero,
+ * the variant the kernel would pick for this CPU) on the window page.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <cpuid.h>
 
 #include <mmboot/paging.h>
 #include <mmboot/pmm.h>
@@ -33,8 +35,9 @@ static struct {
 	vaddr_t kernel_end;        /* end of the fake kernel image */
 	bool pse;                  /* simulated CPUID.PSE */
 	bool live;                 /* a machine exists (tables to poison on reset) */
+	int zero_mode;             /* forced zeroing variant, -1: as the kernel picks */
 	struct mmu_sim_stats st;   /* counters */
-} sim = { .pse = true };
+} sim = { .pse = true, .zero_mode = -1 };
 
 static inline uint32_t *phys_u32(uint32_t pa)
 {
@@ -82,6 +85,12 @@ static void hw_invlpg(vaddr_t va)
 static uint32_t hw_cr3(void) { return sim.cr3; }
 static bool hw_enable_pse(void) { return sim.pse; }
 
+/* The host CPU, seen like the kernel sees its own (CPUID ERMS), unless a
+ * variant was forced. Declared here,
+ * defined after paging32.c (which defines enum pg_zero). */
+static int hw_zero_detect_host(void);
+#define hw_zero_detect() ((enum pg_zero)hw_zero_detect_host())
+
 /* paging32's arch_unmap is wrapped (below) to poison the window page. */
 int paging32_unmap(vaddr_t va, paddr_t *pa_out);
 #define arch_unmap paging32_unmap
@@ -97,22 +106,41 @@ void *arch_va_ptr(vaddr_t va)
 	return sim.win + va;
 }
 
-/* The kernel's loop (arch/x86/paging32.c arch_zero_page, SSE2 CPUs): 32-bit
- * movnti stores from a general register, four per iteration, then sfence --
- * so the benchmark measures what the kernel runs, not wider SSE stores. */
-void mmu_sim_zero_nt(void *p, size_t n)
+/* ---- zeroing: paging32.c's own variants (pg_zero), run on the host ---- */
+
+static int hw_zero_detect_host(void)
 {
-	uint32_t *d = p;
-	for (size_t i = 0; i < n / 4; i += 4)
-		__asm__ volatile("movnti %1, (%0)\n\tmovnti %1, 4(%0)\n\t"
-		                 "movnti %1, 8(%0)\n\tmovnti %1, 12(%0)"
-		                 : : "r"(d + i), "r"(0u) : "memory");
-	__asm__ volatile("sfence" : : : "memory");
+	if (sim.zero_mode >= 0)
+		return sim.zero_mode;
+	unsigned a, b, c, d;
+	return (int)pg_zero_pick(__get_cpuid_count(7, 0, &a, &b, &c, &d) && ((b >> 9) & 1u));
 }
+
+unsigned mmu_sim_zero_modes(void) { return PG_ZERO_MODES; }
+
+const char *mmu_sim_zero_name(unsigned mode)
+{
+	return mode < PG_ZERO_MODES ? pg_zero_names[mode] : "none (not zeroed)";
+}
+
+void mmu_sim_zero(unsigned mode, void *p, size_t n)
+{
+	if (mode < PG_ZERO_MODES)
+		pg_zero((enum pg_zero)mode, p, (uint32_t)n);
+}
+
+void mmu_sim_set_zero_mode(int mode)
+{
+	sim.zero_mode = mode;
+	pg_zero_mode = (enum pg_zero)hw_zero_detect_host();
+}
+
+int mmu_sim_zero_mode(void) { return (int)pg_zero_mode; }
 
 void arch_zero_page(vaddr_t va)
 {
-	mmu_sim_zero_nt(arch_va_ptr(va), PAGE_SIZE);
+	if (sim.zero_mode != (int)PG_ZERO_MODES)      /* MODES: the benchmark's "no zeroing" */
+		pg_zero(pg_zero_mode, arch_va_ptr(va), PAGE_SIZE);
 }
 
 /* Unmapping poisons the window bytes so a commit that forgot to zero shows. */

@@ -81,8 +81,17 @@ struct mmu_sim_stats {
 void mmu_sim_get_stats(struct mmu_sim_stats *st);
 void mmu_sim_set_pse(bool on);          /* CPU has PSE (default on; next arch_paging_init) */
 
-/* The zeroing used by arch_zero_page on the host: SSE2 non-temporal stores
- * (n multiple of 64, p 16-byte aligned). Exposed for the benchmark. */
-void mmu_sim_zero_nt(void *p, size_t n);
+/* Page zeroing: the variants of arch/x86/paging32.c (pg_zero), numbered
+ * 0 .. mmu_sim_zero_modes()-1 as there (rep stosl, movnti, rep stosb,
+ * movntdq; the host process has SSE enabled, so all four run).
+ * arch_zero_page on the host runs the one the kernel would pick for the
+ * host CPU, or the one forced by mmu_sim_set_zero_mode (-1: back to the
+ * kernel's pick; mmu_sim_zero_modes(): no zeroing, for the benchmark's
+ * breakdown only -- a fresh page then reads the poison). */
+unsigned mmu_sim_zero_modes(void);
+const char *mmu_sim_zero_name(unsigned mode);
+void mmu_sim_zero(unsigned mode, void *p, size_t n);   /* n multiple of 64, p 16-aligned */
+void mmu_sim_set_zero_mode(int mode);                   /* also on later setups */
+int mmu_sim_zero_mode(void);                            /* variant arch_zero_page runs now */
 
 #endif
