@@ -2,10 +2,17 @@
  * Slab heap: object caches and kmalloc (theory in include/mmboot/kmem.h,
  * layouts in mm/kmem_int.h).
  *
- * Fast path: kfree finds the object's slab and cache in O(1) from the page
- * descriptor (never from the object), checks it is an object start of that
+ * Fast path: kfree finds the object's slab and cache in O(1) from the
+ * pagemap (never from the object), checks it is an object start of that
  * cache, and pushes it onto the cache's magazine; kmalloc pops the
  * magazine. Neither touches the object or its slab, under one cache lock.
+ * Both are leaf functions on that path (kmem_mag_pop, kmem_free_fast: no
+ * call, no register saved on the stack) touching one cache line of the
+ * cache plus the magazine slot, and count one counter each (allocs or
+ * frees; live is their difference). Anything else -- empty or full
+ * magazine, debug cache, KM_ZERO, large size, a suspect pointer -- goes to
+ * the out-of-line path (kmalloc_impl, kmem_alloc_impl, kmem_free_impl),
+ * which does every check again from scratch.
  *
  * Slab path: a full magazine flushes its older half into the slabs (each
  * object onto its slab's hardened free list); an empty magazine makes the
@@ -327,7 +334,6 @@ static void *kmem_alloc_slow(struct kmem_cache *c, uintptr_t caller)
 	}
 	pg->freelist = (void *)next;
 	pg->inuse++;
-	c->live++;
 	c->allocs++;
 	enum kmem_err_kind e = KMEM_ERR_NONE;
 	if (KMEM_UNLIKELY(c->flags & KMEM_DEBUG))
@@ -338,13 +344,44 @@ static void *kmem_alloc_slow(struct kmem_cache *c, uintptr_t caller)
 	return obj;
 }
 
-KMEM_HOT void *kmem_alloc_impl(struct kmem_cache *c, uint32_t kmflags, uintptr_t caller)
+/* A held cache lock on entry is a re-entry (the lock is per CPU state:
+ * interrupts off in the kernel, one thread on the host): the fast paths
+ * leave it to the slow path, whose mm_lock_acquire reports it. Checking
+ * first lets the compiler drop the inline lock's report call, and with it
+ * the stack frame the call needs, from the fast paths: a store to the stack
+ * per call whose address could alias the magazine's (measured: the pair
+ * loop then runs in one mode instead of two or three). */
+KMEM_HOT bool kmem_lock_busy(const struct kmem_cache *c)
+{
+	return c->lock.held != 0;
+}
+
+/* Fast path: pop the magazine's top, or NULL when it is empty (always,
+ * for a debug cache). No call, no stack: the callers are leaf functions
+ * on this path and tail-call their slow path otherwise. */
+KMEM_HOT void *kmem_mag_pop(struct kmem_cache *c)
+{
+	void *obj = NULL;
+	if (KMEM_UNLIKELY(kmem_lock_busy(c)))
+		return NULL;
+	mm_lock_acquire(&c->lock);
+	uint32_t n = c->mag_n;
+	if (KMEM_LIKELY(n != 0)) {
+		obj = c->mag[n];
+		c->mag_n = n - 1;
+		c->allocs++;
+	}
+	mm_lock_release(&c->lock);
+	return obj;
+}
+
+static __attribute__((noinline)) void *kmem_alloc_impl(struct kmem_cache *c, uint32_t kmflags,
+                                                       uintptr_t caller)
 {
 	void *obj;
 	mm_lock_acquire(&c->lock);
 	if (KMEM_LIKELY(c->mag_n != 0)) {
-		obj = c->mag[--c->mag_n];
-		c->live++;
+		obj = c->mag[c->mag_n--];
 		c->allocs++;
 		mm_lock_release(&c->lock);
 	} else {
@@ -369,17 +406,18 @@ static void kmem_slab_put(struct kmem_cache *c, struct kmem_page *pg, void *obj)
 
 /* Drop the later copies of any object that sits in the magazine twice (a
  * double free that was not back to back: the push only compares with the
- * top). Each push lowered c->live, so every dropped copy raises it again.
+ * top). Each push counted a free, so every dropped copy uncounts it.
  * Open-addressed set of the magazine's pointers on the stack: O(mag_n),
  * paid once per flush (every KMEM_MAG_MAX / 2 frees). c->lock held.
  * Returns a duplicate for the report, or NULL. */
-#define KMEM_DEDUP_SLOTS (2u * KMEM_MAG_MAX)   /* power of two, load <= 1/2 */
+#define KMEM_DEDUP_SLOTS 256u   /* power of two (the hash's top 8 bits), load <= 1/2 */
+_Static_assert(KMEM_DEDUP_SLOTS >= 2u * KMEM_MAG_MAX, "dedup set too small for the magazine");
 static void *kmem_mag_dedup(struct kmem_cache *c)
 {
 	uint32_t set[KMEM_DEDUP_SLOTS], k = 0;   /* keys: (offset in the arena) / 8 + 1 */
 	void *dup = NULL;
 	mm_memset(set, 0, sizeof(set));
-	for (uint32_t i = 0; i < c->mag_n; i++) {
+	for (uint32_t i = 1; i <= c->mag_n; i++) {
 		void *obj = c->mag[i];
 		/* unique per object: objects are 8-byte aligned, the arena < 32 GiB */
 		uint32_t key = (uint32_t)(((uintptr_t)obj - kmem_arena.base) >> 3) + 1u;
@@ -388,11 +426,11 @@ static void *kmem_mag_dedup(struct kmem_cache *c)
 			h = (h + 1u) & (KMEM_DEDUP_SLOTS - 1u);
 		if (KMEM_UNLIKELY(set[h] == key)) {
 			dup = obj;
-			c->live++;
+			c->frees--;   /* that free did not happen */
 			continue;
 		}
 		set[h] = key;
-		c->mag[k++] = obj;
+		c->mag[++k] = obj;
 	}
 	c->mag_n = k;
 	return dup;
@@ -401,26 +439,26 @@ static void *kmem_mag_dedup(struct kmem_cache *c)
 /* Flush the n oldest magazine objects into their slabs. c->lock held. An
  * object found twice in the magazine, or already free in its slab (a double
  * free that reached the magazine after the object had been flushed), is
- * dropped -- c->live raised back, since its push had lowered it -- and
+ * dropped -- its free uncounted, since its push had counted it -- and
  * returned for a report; NULL otherwise. */
 static void *kmem_mag_flush(struct kmem_cache *c, uint32_t n)
 {
 	uint32_t n0 = c->mag_n;
 	void *dup = kmem_mag_dedup(c);
 	n = n > c->mag_n ? c->mag_n : (n == n0 ? c->mag_n : n);
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 1; i <= n; i++) {
 		void *obj = c->mag[i];
 		uint32_t idx = (uint32_t)(((uintptr_t)obj - kmem_arena.base) >> PAGE_SHIFT);
 		struct kmem_page *pg = &kmem_arena.desc[idx - KMEM_PM_OFF(kmem_arena.pagemap[idx])];
 		if (KMEM_UNLIKELY(obj == pg->freelist || pg->inuse == 0)) {
 			dup = obj;
-			c->live++;
+			c->frees--;
 		} else {
 			kmem_slab_put(c, pg, obj);
 		}
 	}
 	c->mag_n -= n;
-	for (uint32_t i = 0; i < c->mag_n; i++)
+	for (uint32_t i = 1; i <= c->mag_n; i++)
 		c->mag[i] = c->mag[i + n];
 	return dup;
 }
@@ -434,10 +472,11 @@ static enum kmem_err_kind kmem_free_slow(struct kmem_cache *c, struct kmem_page 
 	if (KMEM_UNLIKELY(obj == pg->freelist || pg->inuse == 0))
 		return KMEM_ERR_DOUBLE_FREE;
 	if (c->mag_cap) {
-		if (c->mag_n && c->mag[c->mag_n - 1] == obj)
+		if (c->mag[c->mag_n] == obj)   /* mag[0] is NULL */
 			return KMEM_ERR_DOUBLE_FREE;
-		*dup = kmem_mag_flush(c, c->mag_cap / 2);
-		c->mag[c->mag_n++] = obj;
+		if (c->mag_n >= c->mag_cap)
+			*dup = kmem_mag_flush(c, c->mag_cap / 2);
+		c->mag[++c->mag_n] = obj;
 	} else {
 		if (KMEM_UNLIKELY(c->flags & KMEM_DEBUG)) {
 			enum kmem_err_kind e = kmem_debug_check_free(c, obj);
@@ -447,7 +486,6 @@ static enum kmem_err_kind kmem_free_slow(struct kmem_cache *c, struct kmem_page 
 		}
 		kmem_slab_put(c, pg, obj);
 	}
-	c->live--;
 	c->frees++;
 	return KMEM_ERR_NONE;
 }
@@ -470,8 +508,10 @@ static void kmem_free_other(struct kmem_cache *want, void *p, uint32_t idx, uint
 }
 
 /* Free p; want is the cache the caller named (NULL for kfree). The owner
- * comes from the pagemap (one 4-byte load), never from the object. */
-KMEM_HOT void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
+ * comes from the pagemap (one 4-byte load), never from the object. Every
+ * check and every case; kmem_free_fast below is its common case. */
+static __attribute__((noinline)) void kmem_free_impl(struct kmem_cache *want, void *p,
+                                                     uintptr_t caller)
 {
 	uintptr_t off = (uintptr_t)p - kmem_arena.base;
 	if (KMEM_UNLIKELY(off >= ((uintptr_t)kmem_arena.top << PAGE_SHIFT))) {
@@ -498,15 +538,6 @@ KMEM_HOT void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
 		return;
 	}
 	mm_lock_acquire(&c->lock);
-	uint32_t n = c->mag_n;
-	if (KMEM_LIKELY(n < c->mag_cap) && KMEM_LIKELY(n == 0 || c->mag[n - 1] != p)) {
-		c->mag[n] = p;
-		c->mag_n = n + 1;
-		c->live--;
-		c->frees++;
-		mm_lock_release(&c->lock);
-		return;
-	}
 	void *dup = NULL;
 	enum kmem_err_kind err = kmem_free_slow(c, &kmem_arena.desc[head], p, caller, &dup);
 	mm_lock_release(&c->lock);
@@ -516,14 +547,53 @@ KMEM_HOT void kmem_free_impl(struct kmem_cache *want, void *p, uintptr_t caller)
 		kmem_report(KMEM_ERR_DOUBLE_FREE, c, dup, caller);
 }
 
+/* Fast path of a free: p is an object start of a slab of a cache (want if
+ * not NULL) whose magazine has room and does not hold p on top; push it.
+ * False (nothing done) otherwise: kmem_free_impl then does the checks
+ * again and handles or reports the case. The same O(1) lookup and
+ * object-start check as kmem_free_impl, no call, no stack. */
+KMEM_HOT bool kmem_free_fast(struct kmem_cache *want, void *p)
+{
+	uintptr_t off = (uintptr_t)p - kmem_arena.base;
+	if (KMEM_UNLIKELY(off >= ((uintptr_t)kmem_arena.top << PAGE_SHIFT)))
+		return false;
+	uint32_t idx = (uint32_t)(off >> PAGE_SHIFT), e = kmem_arena.pagemap[idx];
+	if (KMEM_UNLIKELY(KMEM_PM_KIND(e) != KP_SLAB))
+		return false;
+	struct kmem_cache *c = kmem_cache_table[KMEM_PM_ID(e)];
+	if (KMEM_UNLIKELY(want && want != c))
+		return false;
+	uint32_t soff = (uint32_t)off - ((idx - KMEM_PM_OFF(e)) << PAGE_SHIFT);   /* offset in the slab */
+	uint32_t i = kmem_slot_index(c, soff);
+	if (KMEM_UNLIKELY(i >= c->per_slab || i * c->slot + c->obj_off != soff))
+		return false;
+	if (KMEM_UNLIKELY(kmem_lock_busy(c)))
+		return false;
+	mm_lock_acquire(&c->lock);
+	uint32_t n = c->mag_n;
+	bool ok = n < c->mag_cap && c->mag[n] != p;   /* mag[0] is NULL */
+	if (KMEM_LIKELY(ok)) {
+		c->mag[n + 1] = p;
+		c->mag_n = n + 1;
+		c->frees++;
+	}
+	mm_lock_release(&c->lock);
+	return ok;
+}
+
 void *kmem_cache_alloc(struct kmem_cache *c, uint32_t kmflags)
 {
+	if (KMEM_LIKELY(!(kmflags & KM_ZERO))) {
+		void *obj = kmem_mag_pop(c);
+		if (KMEM_LIKELY(obj != NULL))
+			return obj;
+	}
 	return kmem_alloc_impl(c, kmflags, MM_CALLER());
 }
 
 void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-	if (obj)
+	if (obj && !kmem_free_fast(c, obj))
 		kmem_free_impl(c, obj, MM_CALLER());
 }
 
@@ -543,7 +613,7 @@ static void *kmalloc_large(size_t size, uint32_t kmflags)
 	return p;
 }
 
-KMEM_HOT void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
+static __attribute__((noinline)) void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
 {
 	if (KMEM_LIKELY(size - 1 < KMALLOC_MAX_CLASS)) {
 		struct kmem_cache *c = kmalloc_caches[kmalloc_index[(size + 7) >> 3]];
@@ -555,8 +625,16 @@ KMEM_HOT void *kmalloc_impl(size_t size, uint32_t kmflags, uintptr_t caller)
 	return kmalloc_large(size, kmflags);
 }
 
+/* Fast path: a class size, no zeroing, the class's magazine not empty
+ * (never for a debug cache): a leaf function, no stack. The class comes
+ * from one byte table indexed by (size + 7) / 8 (size 1..2048). */
 void *kmalloc(size_t size, uint32_t kmflags)
 {
+	if (KMEM_LIKELY(size - 1 < KMALLOC_MAX_CLASS) && KMEM_LIKELY(!(kmflags & KM_ZERO))) {
+		void *obj = kmem_mag_pop(kmalloc_caches[kmalloc_index[(size + 7) >> 3]]);
+		if (KMEM_LIKELY(obj != NULL))
+			return obj;
+	}
 	return kmalloc_impl(size, kmflags, MM_CALLER());
 }
 
@@ -575,7 +653,7 @@ void *kcalloc(size_t n, size_t size, uint32_t kmflags)
 
 void kfree(void *p)
 {
-	if (p)
+	if (p && !kmem_free_fast(NULL, p))
 		kmem_free_impl(NULL, p, MM_CALLER());
 }
 
@@ -728,7 +806,7 @@ static void kmem_cache_drain(struct kmem_cache *c)
 			kmem_slab_release(c, &d[i]);
 		i = end;
 	}
-	c->live = 0;
+	c->frees = c->allocs;   /* live 0 */
 }
 
 int kmem_cache_destroy(struct kmem_cache *c)
@@ -737,7 +815,7 @@ int kmem_cache_destroy(struct kmem_cache *c)
 		return -MM_EINVAL;
 	mm_lock_acquire(&c->lock);
 	void *dup = kmem_mag_dedup(c);        /* a delayed double free still in the magazine */
-	if (c->live) {
+	if (kmem_live(c)) {
 		mm_lock_release(&c->lock);
 		if (dup)
 			kmem_report(KMEM_ERR_DOUBLE_FREE, c, dup, MM_CALLER());
@@ -854,7 +932,8 @@ int kmem_init(struct kmem_page_source *ps, uint32_t flags, uint64_t seed)
 	mm_memset(kmem_cache_table, 0, sizeof(kmem_cache_table));
 	kmem_seed = seed;
 	kmalloc_index_init();
-	(void)kmem_cache_setup(&kmem_cache_cache, "kmem_cache", 0, sizeof(struct kmem_cache), 0, NULL, 0);
+	(void)kmem_cache_setup(&kmem_cache_cache, "kmem_cache", 0, sizeof(struct kmem_cache),
+	                       _Alignof(struct kmem_cache), NULL, 0);
 	for (uint32_t i = 0; i < KMALLOC_NCLASSES; i++) {
 		struct kmem_cache *c = kmem_alloc_impl(&kmem_cache_cache, KM_NORMAL, 0);
 		if (!c) {
@@ -875,7 +954,7 @@ uint32_t kmem_fini(void)
 	for (struct kmem_cache *c = kmem_caches; c; c = c->next_cache) {
 		if (c == &kmem_cache_cache)
 			continue;
-		leaked += c->live + !(c->flags & KMEM_KMALLOC);   /* a user cache left counts too */
+		leaked += kmem_live(c) + !(c->flags & KMEM_KMALLOC);   /* a user cache left counts too */
 		mm_lock_acquire(&c->lock);
 		kmem_cache_drain(c);
 		mm_lock_release(&c->lock);

@@ -112,12 +112,14 @@ static uint32_t kmem_check_mag(struct kmem_cache *c, bool verbose)
 	uint32_t bad = 0;
 	if (c->mag_n > c->mag_cap)
 		return kmem_bad(verbose, c, NULL, "magazine count above capacity");
-	for (uint32_t i = 0; i < c->mag_n; i++) {
+	if (c->mag[0] != NULL)
+		bad += kmem_bad(verbose, c, c->mag[0], "magazine sentinel overwritten");
+	for (uint32_t i = 1; i <= c->mag_n; i++) {
 		struct kmem_page *pg = kmem_page_of(c->mag[i]);
 		if (!pg || pg->kind != KP_SLAB || pg->cache != c ||
 		    !kmem_is_obj_start(c, kmem_page_addr(pg), c->mag[i]))
 			bad += kmem_bad(verbose, c, c->mag[i], "magazine holds a foreign pointer");
-		for (uint32_t j = 0; j < i; j++)
+		for (uint32_t j = 1; j < i; j++)
 			if (c->mag[j] == c->mag[i])
 				bad += kmem_bad(verbose, c, c->mag[i], "object twice in the magazine");
 	}
@@ -137,7 +139,7 @@ static uint32_t kmem_check_cache(struct kmem_cache *c, uint32_t *slab_pages, boo
 		bad += kmem_bad(verbose, c, NULL, "slab count != slabs found in the arena");
 	if (c->chk_partial != c->partial.count || c->chk_empty != c->empty.count)
 		bad += kmem_bad(verbose, c, NULL, "slabs tagged partial/empty != list counts");
-	if (c->chk_inuse != c->live + c->mag_n)
+	if (c->chk_inuse != kmem_live(c) + c->mag_n)
 		bad += kmem_bad(verbose, c, NULL, "sum of slab counts != live + magazine");
 	if (kmem_empty_excess(c))
 		bad += kmem_bad(verbose, c, NULL, "more empty slabs kept than the reserve allows");
@@ -203,7 +205,7 @@ void kmem_cache_get_stats(struct kmem_cache *c, struct kmem_cache_stats *st)
 	st->slot_size = c->slot;
 	st->slab_pages = c->slab_pages;
 	st->objs_per_slab = c->per_slab;
-	st->live = c->live;
+	st->live = kmem_live(c);
 	st->slabs_partial = c->partial.count;
 	st->slabs_empty = c->empty.count;
 	st->slabs_full = c->nr_slabs - c->partial.count - c->empty.count - (c->active ? 1 : 0);
@@ -241,7 +243,7 @@ void kmem_get_stats(struct kmem_stats *st)
 	st->reaped_pages = kmem_reaped_pages;
 	st->slab_bytes_live = 0;
 	for (struct kmem_cache *c = kmem_caches; c; c = c->next_cache)
-		st->slab_bytes_live += (uint64_t)c->live * c->size;
+		st->slab_bytes_live += (uint64_t)kmem_live(c) * c->size;
 }
 
 void kmem_print_caches(void)

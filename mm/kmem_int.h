@@ -85,7 +85,9 @@ struct kmem_list {
 	uint32_t count;               /* slabs on the list */
 };
 
-#define KMEM_MAG_MAX 128u          /* magazine slots per cache */
+#define KMEM_MAG_MAX 120u          /* magazine slots per cache (120: struct kmem_cache is then
+                                   * 1216 bytes, 10 per 3-page slab, not an exact fit of the
+                                   * 48 kmalloc caches that a new cache would need a slab for) */
 
 /* Empty-slab reserve (see mm/kmem.c, "reserve"): a cache keeps
  * KMEM_RESERVE_MIN empty slabs whatever happens, and more while it holds no
@@ -96,35 +98,44 @@ struct kmem_list {
 #define KMEM_RESERVE_PAGES 256u    /* most pages of empty slabs per cache (1 MiB) */
 #define KMEM_EPOCH_REFILLS 1024u   /* refills per peak epoch */
 
+/* The first 64 bytes hold everything the fast paths touch besides the
+ * magazine slot itself (lock, magazine count, layout for the object-start
+ * check, counters); the structure is 64-byte aligned so they share one cache
+ * line. The fast paths keep no "live" count: live = allocs - frees, so a
+ * kmalloc+kfree pair updates one counter each instead of a shared one (a
+ * read-modify-write chain through memory from call to call). */
 struct kmem_cache {
 	struct mm_lock lock;          /* guards everything below that changes */
+	uint32_t mag_n;               /* objects in the magazine (mag[1..mag_n]) */
+	uint32_t mag_cap;             /* magazine capacity (0: none, debug caches) */
+	uint32_t flags;               /* KMEM_* */
+	uint32_t size;                /* usable object bytes */
+	uint32_t slot;                /* bytes per slot */
+	uint32_t obj_off;             /* object offset inside a slot */
+	uint32_t per_slab;            /* objects per slab */
+	uint32_t recip;               /* ceil(2^32 / slot): exact slot index for offsets < 64 KiB */
+	uint64_t allocs;              /* allocations since creation */
+	uint64_t frees;               /* frees since creation (a dropped double free not counted) */
+	/* ---- 64 bytes: the rest is for the slab paths ---- */
 	uint32_t id;                  /* index in kmem_cache_table, in the pagemap */
+	uint32_t align;               /* object alignment, bytes (power of two) */
+	uint32_t fp_off;              /* free-pointer offset inside a slot */
+	uint32_t slab_pages;          /* pages per slab */
 	struct kmem_page *active;     /* slab allocations come from, or NULL */
 	uintptr_t act_lo;             /* address of the active slab's first byte */
 	uintptr_t act_span;           /* active slab bytes (0 when none) */
 	uintptr_t secret;             /* free-list hardening secret */
-	uint32_t size;                /* usable object bytes */
-	uint32_t align;               /* object alignment, bytes (power of two) */
-	uint32_t slot;                /* bytes per slot */
-	uint32_t obj_off;             /* object offset inside a slot */
-	uint32_t fp_off;              /* free-pointer offset inside a slot */
-	uint32_t per_slab;            /* objects per slab */
-	uint32_t slab_pages;          /* pages per slab */
-	uint32_t recip;               /* ceil(2^32 / slot): exact slot index for offsets < 64 KiB */
-	uint32_t flags;               /* KMEM_* */
-	uint32_t live;                /* objects allocated */
 	uint32_t reserve_max;         /* most empty slabs kept (>= KMEM_RESERVE_MIN) */
 	uint32_t peak_cur;            /* peak of slabs in use (nr_slabs - empty) this epoch */
 	uint32_t peak_prev;           /* the same, previous epoch */
 	uint32_t epoch_refills;       /* refills in this epoch */
-	uint64_t allocs;              /* allocations since creation */
-	uint64_t frees;               /* frees since creation */
 	uint32_t nr_slabs;            /* slabs of the cache (active, partial, full, empty) */
-	uint32_t mag_n;               /* objects in the magazine */
-	uint32_t mag_cap;             /* magazine capacity (0: none, debug caches) */
 	struct kmem_list partial;     /* some objects allocated */
 	struct kmem_list empty;       /* no object allocated (the reserve, see KMEM_RESERVE_*) */
-	void *mag[KMEM_MAG_MAX];      /* recently freed objects, LIFO; counted in slab inuse */
+	/* recently freed objects, LIFO, in mag[1..mag_n]; mag[0] stays NULL so
+	 * the free path compares with the top (mag[mag_n]) without testing for
+	 * an empty magazine. Counted in their slab's inuse. */
+	void *mag[KMEM_MAG_MAX + 1];
 	uint32_t chk_slabs;           /* kmem_check scratch: slabs seen */
 	uint32_t chk_inuse;           /* kmem_check scratch: sum of inuse */
 	uint32_t chk_partial;         /* kmem_check scratch: slabs tagged partial */
@@ -133,7 +144,14 @@ struct kmem_cache {
 	struct kmem_cache *next_cache;/* registry link */
 	struct kmem_cache *prev_cache;/* registry link */
 	char name[KMEM_NAME_MAX];     /* NUL-terminated */
-};
+} __attribute__((aligned(64)));
+_Static_assert(__builtin_offsetof(struct kmem_cache, id) <= 64, "fast-path fields in line 0");
+
+/* Objects allocated from c now (the magazine's objects are free). */
+static inline uint32_t kmem_live(const struct kmem_cache *c)
+{
+	return (uint32_t)(c->allocs - c->frees);
+}
 
 /* ---- arena (mm/kmem_arena.c) ------------------------------------------ */
 
@@ -159,7 +177,8 @@ struct kmem_arena {
 	struct kmem_page *bins[KMEM_BINS]; /* free runs by length */
 };
 
-extern struct kmem_arena kmem_arena;
+/* hidden: no GOT load on the fast paths of position-independent builds */
+extern struct kmem_arena kmem_arena __attribute__((visibility("hidden")));
 
 int kmem_arena_init(struct kmem_page_source *ps);
 void kmem_arena_fini(void);
@@ -262,7 +281,8 @@ void kmem_report(enum kmem_err_kind kind, const struct kmem_cache *c, const void
 /* ---- registry (mm/kmem.c) -------------------------------------------------- */
 
 extern struct kmem_cache *kmem_caches;   /* registry list head */
-extern struct kmem_cache *kmem_cache_table[KMEM_MAX_CACHES]; /* id -> cache */
+extern struct kmem_cache *kmem_cache_table[KMEM_MAX_CACHES] /* id -> cache */
+	__attribute__((visibility("hidden")));
 extern struct mm_lock kmem_registry_lock;
 extern uint32_t kmem_errors;             /* reports so far */
 extern uint32_t kmem_ncaches;            /* caches existing */
