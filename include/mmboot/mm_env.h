@@ -47,6 +47,18 @@ struct mm_lock {
 	uint32_t held;   /* 1 while held */
 	uint32_t saved;  /* environment-private: saved interrupt flag */
 };
+#if defined(MM_ENV_KERNEL) || defined(MM_ENV_HOST)
+/* The inline locks' report of a broken invariant, out of line and cold: the
+ * inline fast path then needs no call set-up (on i386 PIC code, no GOT
+ * register). */
+static inline __attribute__((noinline, cold, noreturn)) void
+mm_lock_broken(struct mm_lock *lk, int acquiring)
+{
+	if (acquiring)
+		mm_panic("mm_lock_acquire: lock %p already held", (void *)lk);
+	mm_panic("mm_lock_release: lock %p not held", (void *)lk);
+}
+#endif
 #if defined(MM_ENV_KERNEL)
 #include "mm_lock_kernel.h"
 #elif defined(MM_ENV_HOST)

@@ -11,15 +11,7 @@
 #ifndef MMBOOT_MM_LOCK_HOST_H
 #define MMBOOT_MM_LOCK_HOST_H
 
-/* The report, out of line and cold: the inline fast path then needs no
- * call set-up (on i386 PIC code, no GOT register). */
-static inline __attribute__((noinline, cold, noreturn)) void
-mm_lock_broken(struct mm_lock *lk, int acquiring)
-{
-	if (acquiring)
-		mm_panic("mm_lock_acquire: lock %p already held", (void *)lk);
-	mm_panic("mm_lock_release: lock %p not held", (void *)lk);
-}
+/* mm_lock_broken (the cold report) comes from mm_env.h. */
 
 static inline void mm_lock_acquire(struct mm_lock *lk)
 {
