@@ -153,9 +153,22 @@ KTEST(region_unallocated_caught, t_unallocated);
 #define MANY 10000u
 static struct region *many[MANY];
 
+/* After a test has destroyed every region it made: the arena is exactly as
+ * it was (same regions, free pages, free segments: coalescing complete) and
+ * the checker finds nothing. */
+static void expect_arena_restored(struct ktest_ctx *t, const struct region_stats *s0)
+{
+	struct region_stats s1;
+	region_get_stats(&s1);
+	KT_EXPECT_EQ(t, s1.regions, s0->regions);
+	KT_EXPECT_EQ(t, s1.arena_free, s0->arena_free);
+	KT_EXPECT_EQ(t, s1.free_segments, s0->free_segments);
+	KT_EXPECT_EQ(t, region_check(true), 0);
+}
+
 static void t_many(struct ktest_ctx *t)
 {
-	struct region_stats s0, s1;
+	struct region_stats s0;
 	region_get_stats(&s0);
 	uint32_t made = 0;
 	for (uint32_t i = 0; i < MANY; i++) {
@@ -186,17 +199,13 @@ static void t_many(struct ktest_ctx *t)
 			bad += region_destroy(many[i]) != 0;
 		}
 	KT_EXPECT_EQ(t, bad, 0);
-	region_get_stats(&s1);
-	KT_EXPECT_EQ(t, s1.regions, s0.regions);
-	KT_EXPECT_EQ(t, s1.arena_free, s0.arena_free);
-	KT_EXPECT_EQ(t, s1.free_segments, s0.free_segments);
-	KT_EXPECT_EQ(t, region_check(true), 0);
+	expect_arena_restored(t, &s0);
 }
 KTEST(region_10000_random_order, t_many);
 
 static void t_interleaved(struct ktest_ctx *t)
 {
-	struct region_stats s0, s1;
+	struct region_stats s0;
 	region_get_stats(&s0);
 	uint32_t live = 0, made = 0, bad = 0;
 	for (uint32_t step = 0; step < MANY; step++) {
@@ -221,11 +230,7 @@ static void t_interleaved(struct ktest_ctx *t)
 		many[j] = many[--live];
 	}
 	KT_EXPECT_EQ(t, bad, 0);
-	region_get_stats(&s1);
-	KT_EXPECT_EQ(t, s1.regions, s0.regions);
-	KT_EXPECT_EQ(t, s1.arena_free, s0.arena_free);
-	KT_EXPECT_EQ(t, s1.free_segments, s0.free_segments);
-	KT_EXPECT_EQ(t, region_check(true), 0);
+	expect_arena_restored(t, &s0);
 }
 KTEST(region_10000_interleaved, t_interleaved);
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <cmocka.h>
+#include "smbios_build.h"
 
 #include <mmboot/memdump.h>
 #include "../../efi/inspect.h"
@@ -108,19 +109,7 @@ static uint32_t table_len;
 static void add_struct(uint8_t type, const uint8_t *fmt, uint8_t fmt_len, const char *const *strs,
                        int nstr)
 {
-	uint8_t *p = table + table_len;
-	uint32_t n = 4u + fmt_len;
-	p[0] = type, p[1] = (uint8_t)(4 + fmt_len), p[2] = p[3] = 0;
-	if (fmt_len)
-		memcpy(p + 4, fmt, fmt_len);
-	for (int i = 0; i < nstr; i++) {
-		memcpy(p + n, strs[i], strlen(strs[i]) + 1);
-		n += (uint32_t)strlen(strs[i]) + 1;
-	}
-	if (nstr == 0)
-		p[n++] = 0;
-	p[n++] = 0;
-	table_len += n;
+	smbios_add_struct(table, &table_len, type, fmt, fmt_len, strs, nstr);
 }
 
 static void test_ids(void **state)
